@@ -1,0 +1,91 @@
+// Public API of the AnimeGANv2 engine: load a converted model (GGUF), stylize images.
+//
+//   animegan::Generator gen = animegan::Generator::load("hayao.gguf");
+//   animegan::Image photo = animegan::load_image("photo.jpg");
+//   animegan::save_image("anime.png", gen.stylize(photo));
+//
+// Every failure throws animegan::Error with a one-line reason.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "animegan/error.h"
+#include "animegan/tensor.h"
+
+namespace animegan {
+
+// 8-bit RGB, interleaved, rows top to bottom.
+struct Image {
+    int width = 0, height = 0;
+    std::vector<uint8_t> pixels;  // width * height * 3
+};
+
+// Largest image load_image accepts; it checks the header before decoding, so a hostile header cannot make it
+// allocate. 100 megapixels is well past any camera photo.
+constexpr int64_t kMaxImagePixels = 100'000'000;
+
+Image load_image(const std::string& path);                 // JPEG, PNG, BMP (anything stb_image reads)
+void save_image(const std::string& path, const Image& image);  // .png, .jpg/.jpeg or .bmp, by extension
+Image resize_image(const Image& image, int width, int height);  // bilinear, for downscaling large photos
+Image side_by_side(const Image& left, const Image& right);      // right scaled to left's height
+
+// How the decoder upsamples between blocks; fixed by the weights (the port and TF releases differ).
+enum class Upsample { AlignCorners, HalfPixel, TfLegacy };
+const char* upsample_name(Upsample mode);  // "align_corners", "half_pixel", "tf_legacy"
+
+struct ModelInfo {
+    std::string style;             // human name, e.g. "Face Paint v2"
+    std::string source_file;       // file the weights were converted from
+    std::string source_hash;       // its git blob id
+    Upsample upsample = Upsample::AlignCorners;
+    float norm_eps = 1e-5f;
+    int norm_groups = 1;           // 0 = one group per channel (instance norm)
+    bool style_attention = false;  // channel-attention blocks after blocks C and D
+};
+
+struct RunOptions {
+    // Called after each stage with its name and duration, for progress display.
+    std::function<void(const std::string& stage, double milliseconds)> on_stage;
+};
+
+// Smallest and largest input sides the generator accepts (the largest keeps memory within reason:
+// activations take about 1 KB per input pixel).
+constexpr int kMinSide = 8;
+constexpr int64_t kMaxInputPixels = 4096 * 4096;
+
+class Generator {
+public:
+    // Memory-maps the GGUF file and checks that every tensor the architecture needs is present with its exact
+    // shape. threads <= 0 uses every hardware thread.
+    static Generator load(const std::string& gguf_path, int threads = 0);
+    Generator(Generator&&) noexcept;
+    Generator& operator=(Generator&&) noexcept;
+    ~Generator();
+
+    const ModelInfo& info() const;
+    void set_threads(int threads);
+    int threads() const;
+
+    // Photo in, stylized photo of the same size out.
+    Image stylize(const Image& photo, const RunOptions& options = {}) const;
+
+    // The network itself: input [3, H, W] in [-1, 1], output [3, H, W] in [-1, 1].
+    Tensor forward(const Tensor& input, const RunOptions& options = {}) const;
+
+    // Peak bytes of activation buffers held during the last forward pass.
+    size_t last_peak_activation_bytes() const;
+
+private:
+    struct Impl;
+    explicit Generator(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+Tensor image_to_tensor(const Image& image);   // [3, H, W] in [-1, 1]
+Image tensor_to_image(const Tensor& tensor);  // clamps to [0, 255]
+
+}  // namespace animegan

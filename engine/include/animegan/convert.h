@@ -1,0 +1,32 @@
+// Converting released weights into our GGUF container (what the animegan-convert tool does).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "animegan/animegan.h"
+
+namespace animegan {
+
+struct ConvertOptions {
+    bool f16 = false;                  // store conv weights as float16 (norms and biases stay float32)
+    std::string style;                 // empty: the known name of a released file, else the file's stem
+    std::optional<Upsample> upsample;  // default: align_corners, as the port's torch.hub model runs
+    std::optional<float> norm_eps;     // default 1e-5, PyTorch GroupNorm's
+    std::optional<int> norm_groups;    // default 1 (what the port uses); 0 = instance norm
+};
+
+struct ConvertResult {
+    std::string style;
+    std::string source_hash;   // git blob id of the input file
+    bool recognized = false;   // the input is one of the known released files
+    bool style_attention = false;
+    size_t tensor_count = 0;
+};
+
+// Reads a PyTorch .pt checkpoint of the port's Generator and writes a GGUF the runtime loads. The file type is
+// recognized by content. Throws Error naming what did not match (missing, extra or mis-shaped tensors).
+ConvertResult convert_to_gguf(const std::string& input_path, const std::string& output_path,
+                              const ConvertOptions& options = {});
+
+}  // namespace animegan

@@ -1,0 +1,139 @@
+#include "engine/ops.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "animegan/error.h"
+
+namespace animegan::ops {
+namespace {
+
+void require(bool ok, const std::string& what) {
+    if (!ok) throw Error(what);
+}
+
+std::string shape_of(const Tensor& x) {
+    return "[" + std::to_string(x.channels()) + ", " + std::to_string(x.height()) + ", " +
+           std::to_string(x.width()) + "]";
+}
+
+// Per-channel work, split across threads by channel.
+template <typename Fn>
+void for_channels(Context& ctx, int channels, Fn&& fn) {
+    ctx.threads.parallel_for(size_t(channels), [&](size_t begin, size_t end) { fn(int(begin), int(end)); });
+}
+
+}  // namespace
+
+Tensor pad(Context& ctx, const Tensor& x, const Padding& p) {
+    require(p.top >= 0 && p.bottom >= 0 && p.left >= 0 && p.right >= 0, "pad: negative padding");
+    if (p.mode == kernels::PadMode::Reflect) {
+        require(std::max(p.top, p.bottom) < x.height() && std::max(p.left, p.right) < x.width(),
+                "pad: reflect padding must be smaller than the input " + shape_of(x));
+    }
+    Tensor out(x.channels(), x.height() + p.top + p.bottom, x.width() + p.left + p.right, ctx.buffers);
+    const kernels::PadShape shape{x.height(), x.width(), p.top, p.bottom, p.left, p.right, p.mode};
+    for_channels(ctx, x.channels(),
+                 [&](int begin, int end) { ctx.kernels.pad(shape, x.data(), out.data(), begin, end); });
+    return out;
+}
+
+Tensor conv2d(Context& ctx, const Tensor& x, const float* weight, const float* bias, int out_channels, int kernel_h,
+              int kernel_w, int stride, int groups) {
+    require(groups >= 1 && x.channels() % groups == 0 && out_channels % groups == 0,
+            "conv2d: channels not divisible by groups");
+    require(stride >= 1 && x.height() >= kernel_h && x.width() >= kernel_w,
+            "conv2d: input " + shape_of(x) + " smaller than the " + std::to_string(kernel_h) + "x" +
+                std::to_string(kernel_w) + " kernel");
+    const kernels::ConvShape shape{x.channels(), x.height(), x.width(), out_channels,
+                                   (x.height() - kernel_h) / stride + 1, (x.width() - kernel_w) / stride + 1,
+                                   kernel_h, kernel_w, stride, groups};
+    Tensor out(out_channels, shape.out_height, shape.out_width, ctx.buffers);
+    for_channels(ctx, out_channels, [&](int begin, int end) {
+        ctx.kernels.conv2d(shape, x.data(), weight, bias, out.data(), begin, end);
+    });
+    return out;
+}
+
+void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const float* beta, float eps,
+                float negative_slope) {
+    const int channels = x.channels();
+    require(groups >= 1 && channels % groups == 0, "group_norm: channels not divisible by groups");
+    std::vector<double> sum(channels), sum_squares(channels);
+    for_channels(ctx, channels, [&](int begin, int end) {
+        ctx.kernels.channel_moments(x.data(), x.plane_size(), begin, end, sum.data(), sum_squares.data());
+    });
+    // Fold the normalization and the affine transform into one scale and shift per channel. Channel sums are
+    // combined in channel order, so the statistics do not depend on the thread count.
+    std::vector<float> scale(channels), shift(channels);
+    const int per_group = channels / groups;
+    const double count = double(per_group) * x.plane_size();
+    for (int g = 0; g < groups; ++g) {
+        double s = 0, sq = 0;
+        for (int c = g * per_group; c < (g + 1) * per_group; ++c) {
+            s += sum[c];
+            sq += sum_squares[c];
+        }
+        const double mean = s / count;
+        const double variance = std::max(sq / count - mean * mean, 0.0);
+        const double inv_std = 1.0 / std::sqrt(variance + eps);
+        for (int c = g * per_group; c < (g + 1) * per_group; ++c) {
+            scale[c] = float(gamma[c] * inv_std);
+            shift[c] = float(beta[c] - mean * gamma[c] * inv_std);
+        }
+    }
+    for_channels(ctx, channels, [&](int begin, int end) {
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.plane_size(), scale.data(), shift.data(), negative_slope,
+                                           begin, end);
+    });
+}
+
+Tensor resize_bilinear(Context& ctx, const Tensor& x, int out_height, int out_width, kernels::ResizeMode mode) {
+    require(out_height >= 1 && out_width >= 1 && !x.empty(), "resize: empty input or output");
+    Tensor out(x.channels(), out_height, out_width, ctx.buffers);
+    const kernels::ResizeShape shape{x.height(), x.width(), out_height, out_width, mode};
+    for_channels(ctx, x.channels(), [&](int begin, int end) {
+        ctx.kernels.resize_bilinear(shape, x.data(), out.data(), begin, end);
+    });
+    return out;
+}
+
+void add_in_place(Context& ctx, Tensor& x, const Tensor& y) {
+    require(x.channels() == y.channels() && x.height() == y.height() && x.width() == y.width(),
+            "add: shapes differ: " + shape_of(x) + " vs " + shape_of(y));
+    ctx.threads.parallel_for(x.size(), [&](size_t begin, size_t end) {
+        ctx.kernels.add(x.data(), y.data(), x.data(), begin, end);
+    });
+}
+
+void tanh_in_place(Context& ctx, Tensor& x) {
+    ctx.threads.parallel_for(x.size(), [&](size_t begin, size_t end) { ctx.kernels.tanh(x.data(), begin, end); });
+}
+
+void channel_attention(Context& ctx, Tensor& x, const float* fc1_weight, const float* fc1_bias, int hidden,
+                       const float* fc2_weight, const float* fc2_bias) {
+    const int channels = x.channels();
+    std::vector<double> sum(channels), sum_squares(channels);
+    for_channels(ctx, channels, [&](int begin, int end) {
+        ctx.kernels.channel_moments(x.data(), x.plane_size(), begin, end, sum.data(), sum_squares.data());
+    });
+    // The two fully connected layers are C x C/8 multiply-adds: too small to be worth a kernel or threads.
+    std::vector<float> hidden_act(hidden);
+    for (int h = 0; h < hidden; ++h) {
+        double acc = fc1_bias[h];
+        for (int c = 0; c < channels; ++c) acc += double(fc1_weight[size_t(h) * channels + c]) * (sum[c] / x.plane_size());
+        hidden_act[h] = float(std::max(acc, 0.0));
+    }
+    std::vector<float> gate(channels), zero(channels, 0.f);
+    for (int c = 0; c < channels; ++c) {
+        double acc = fc2_bias[c];
+        for (int h = 0; h < hidden; ++h) acc += double(fc2_weight[size_t(c) * hidden + h]) * hidden_act[h];
+        gate[c] = float(1.0 / (1.0 + std::exp(-acc)));
+    }
+    for_channels(ctx, channels, [&](int begin, int end) {
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.plane_size(), gate.data(), zero.data(), 1.f, begin, end);
+    });
+}
+
+}  // namespace animegan::ops

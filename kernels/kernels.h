@@ -1,0 +1,80 @@
+// The kernel interface: every compute routine the engine calls, gathered in one dispatch table that is
+// filled once at start-up for the best instruction set the CPU (and OS) supports.
+//
+// Kernels work on float32 planes in [C, H, W] order and on a range of channels (or elements), so the engine
+// can split the work across threads; each output element is written by exactly one call, which keeps results
+// identical for any thread count. Kernels never allocate and never throw: the engine checks shapes first.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace animegan::kernels {
+
+// A convolution over an input that is already padded: out_h = (in_h - kernel_h) / stride + 1.
+struct ConvShape {
+    int in_channels, in_height, in_width;
+    int out_channels, out_height, out_width;
+    int kernel_h, kernel_w, stride, groups;
+};
+
+enum class PadMode : uint8_t { Reflect, Zero, Replicate };
+
+struct PadShape {
+    int height, width;                     // input plane
+    int top, bottom, left, right;          // output is (height + top + bottom) x (width + left + right)
+    PadMode mode;
+};
+
+enum class ResizeMode : uint8_t {
+    AlignCorners,  // src = dst * (in - 1) / (out - 1)
+    HalfPixel,     // src = (dst + 0.5) * in / out - 0.5, clamped at 0 (PyTorch align_corners=False)
+    TfLegacy,      // src = dst * in / out (TF1 resize_bilinear, align_corners=False, half_pixel_centers=False)
+};
+
+struct ResizeShape {
+    int in_height, in_width, out_height, out_width;
+    ResizeMode mode;
+};
+
+struct KernelTable {
+    const char* isa;  // "scalar", "avx2", "avx512", "neon"
+
+    // output[oc] = bias[oc] (or 0) + sum over the group's input channels and taps, for oc in [oc_begin, oc_end).
+    // weight is [out_channels, in_channels / groups, kernel_h, kernel_w]; bias may be null.
+    void (*conv2d)(const ConvShape& shape, const float* input, const float* weight, const float* bias,
+                   float* output, int oc_begin, int oc_end);
+
+    // Per-channel sum and sum of squares in double (exact enough to make variance from), channels
+    // [c_begin, c_end) of planes of plane_size elements.
+    void (*channel_moments)(const float* x, size_t plane_size, int c_begin, int c_end, double* sum,
+                            double* sum_squares);
+
+    // x = x * scale[c] + shift[c], then LeakyReLU with `negative_slope` (1 means identity). In place.
+    // Serves the norm's affine step (fused with its activation) and channel attention's rescale.
+    void (*scale_shift_leaky_relu)(float* x, size_t plane_size, const float* scale, const float* shift,
+                                   float negative_slope, int c_begin, int c_end);
+
+    void (*pad)(const PadShape& shape, const float* input, float* output, int c_begin, int c_end);
+
+    void (*resize_bilinear)(const ResizeShape& shape, const float* input, float* output, int c_begin,
+                            int c_end);
+
+    // out[i] = a[i] + b[i] for i in [begin, end)
+    void (*add)(const float* a, const float* b, float* out, size_t begin, size_t end);
+
+    // x[i] = tanh(x[i]) in place for i in [begin, end)
+    void (*tanh)(float* x, size_t begin, size_t end);
+};
+
+// The scalar reference: plain C++ loops, the test oracle and the fallback on every CPU.
+const KernelTable& scalar_kernels();
+
+// Every table this build contains that the running CPU can execute, scalar first.
+int available_kernel_tables(const KernelTable** tables, int capacity);
+
+// The table in use: chosen once, on first call, as the best available one, unless the environment variable
+// ANIMEGAN_ISA names another (scalar, avx2, avx512, neon); naming one the CPU lacks is an error at start-up.
+const KernelTable& active_kernels();
+
+}  // namespace animegan::kernels

@@ -1,0 +1,215 @@
+// Every kernel table this CPU can run (scalar, and the SIMD ones) against naive loops written from the
+// definitions, over a grid of shapes chosen to hit edges: odd sizes, one channel, stride 2, depthwise and
+// grouped convolutions, every pad mode with asymmetric padding, up- and downsampling.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+using namespace animegan::kernels;
+
+namespace {
+
+std::vector<const KernelTable*> all_tables() {
+    const KernelTable* tables[8];
+    const int n = available_kernel_tables(tables, 8);
+    return std::vector<const KernelTable*>(tables, tables + n);
+}
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
+    std::uniform_real_distribution<float> dist(lo, hi);
+    std::vector<float> v(n);
+    for (float& x : v) x = dist(rng);
+    return v;
+}
+
+// |got - want| <= atol + rtol * |want| everywhere; reports the first failure.
+void check_close(const std::vector<float>& got, const std::vector<double>& want, double atol, double rtol,
+                 const std::string& what) {
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+        if (!(std::abs(got[i] - want[i]) <= atol + rtol * std::abs(want[i]))) {
+            FAIL_CHECK(what << ": element " << i << " is " << got[i] << ", expected " << want[i]);
+            return;
+        }
+    }
+}
+
+std::vector<double> naive_conv(const ConvShape& s, const std::vector<float>& in, const std::vector<float>& w,
+                               const float* bias) {
+    std::vector<double> out(size_t(s.out_channels) * s.out_height * s.out_width);
+    const int ipg = s.in_channels / s.groups, opg = s.out_channels / s.groups;
+    for (int oc = 0; oc < s.out_channels; ++oc)
+        for (int oy = 0; oy < s.out_height; ++oy)
+            for (int ox = 0; ox < s.out_width; ++ox) {
+                double acc = bias ? bias[oc] : 0.0;
+                for (int i = 0; i < ipg; ++i)
+                    for (int ky = 0; ky < s.kernel_h; ++ky)
+                        for (int kx = 0; kx < s.kernel_w; ++kx) {
+                            const int ic = oc / opg * ipg + i;
+                            acc += double(w[((size_t(oc) * ipg + i) * s.kernel_h + ky) * s.kernel_w + kx]) *
+                                   in[(size_t(ic) * s.in_height + oy * s.stride + ky) * s.in_width + ox * s.stride + kx];
+                        }
+                out[(size_t(oc) * s.out_height + oy) * s.out_width + ox] = acc;
+            }
+    return out;
+}
+
+}  // namespace
+
+TEST_SUITE("kernels") {
+
+TEST_CASE("the scalar table is always available and first") {
+    const auto tables = all_tables();
+    REQUIRE(!tables.empty());
+    CHECK(std::string(tables[0]->isa) == "scalar");
+    MESSAGE("kernel tables on this CPU: " << [&] {
+        std::string s;
+        for (auto* t : tables) s += std::string(t->isa) + " ";
+        return s;
+    }());
+}
+
+TEST_CASE("conv2d matches the naive definition") {
+    struct Case { int in_c, out_c, h, w, k, stride, groups; bool bias; };
+    const Case cases[] = {
+        {1, 1, 1, 1, 1, 1, 1, false},    {3, 5, 13, 11, 3, 1, 1, false},   {3, 32, 20, 17, 7, 1, 1, false},
+        {8, 16, 9, 10, 3, 2, 1, false},  {7, 9, 15, 16, 3, 2, 1, true},    {16, 16, 11, 13, 3, 1, 16, true},
+        {12, 12, 8, 9, 3, 2, 12, true},  {8, 12, 10, 7, 3, 1, 4, false},   {32, 3, 9, 9, 1, 1, 1, false},
+        {17, 33, 5, 37, 1, 1, 1, true},  {5, 7, 19, 23, 7, 2, 1, false},   {64, 24, 6, 6, 3, 1, 1, false},
+        {2, 70, 12, 41, 3, 1, 1, true},  {40, 40, 17, 3, 3, 1, 40, true},  {3, 8, 7, 7, 7, 1, 1, false},
+    };
+    std::mt19937 rng(1234);
+    for (const KernelTable* t : all_tables()) {
+        for (const Case& c : cases) {
+            const ConvShape s{c.in_c, c.h, c.w, c.out_c, (c.h - c.k) / c.stride + 1, (c.w - c.k) / c.stride + 1,
+                              c.k, c.k, c.stride, c.groups};
+            const auto in = random_floats(size_t(c.in_c) * c.h * c.w, rng);
+            const auto w = random_floats(size_t(c.out_c) * (c.in_c / c.groups) * c.k * c.k, rng);
+            const auto b = random_floats(c.out_c, rng);
+            std::vector<float> out(size_t(c.out_c) * s.out_height * s.out_width, NAN);
+            // Two calls over split channel ranges, as the engine makes from two threads.
+            const int split = c.out_c / 3;
+            t->conv2d(s, in.data(), w.data(), c.bias ? b.data() : nullptr, out.data(), 0, split);
+            t->conv2d(s, in.data(), w.data(), c.bias ? b.data() : nullptr, out.data(), split, c.out_c);
+            check_close(out, naive_conv(s, in, w, c.bias ? b.data() : nullptr), 1e-4, 1e-5,
+                        std::string(t->isa) + " conv " + std::to_string(c.in_c) + "->" + std::to_string(c.out_c) +
+                            " k" + std::to_string(c.k) + " s" + std::to_string(c.stride) + " g" +
+                            std::to_string(c.groups) + " " + std::to_string(c.h) + "x" + std::to_string(c.w));
+        }
+    }
+}
+
+TEST_CASE("pad matches the definition for every mode, asymmetric") {
+    std::mt19937 rng(7);
+    const PadMode modes[] = {PadMode::Reflect, PadMode::Zero, PadMode::Replicate};
+    struct Case { int c, h, w, top, bottom, left, right; };
+    const Case cases[] = {{1, 1, 1, 0, 0, 0, 0}, {2, 5, 4, 0, 1, 0, 1}, {3, 9, 8, 3, 3, 3, 3},
+                          {1, 4, 7, 1, 2, 3, 0}, {4, 2, 2, 1, 1, 1, 1}};
+    for (const KernelTable* t : all_tables()) {
+        for (PadMode mode : modes) {
+            for (const Case& c : cases) {
+                if (mode == PadMode::Reflect && (std::max(c.top, c.bottom) >= c.h || std::max(c.left, c.right) >= c.w)) continue;
+                const auto in = random_floats(size_t(c.c) * c.h * c.w, rng);
+                const int oh = c.h + c.top + c.bottom, ow = c.w + c.left + c.right;
+                std::vector<float> out(size_t(c.c) * oh * ow, NAN);
+                t->pad({c.h, c.w, c.top, c.bottom, c.left, c.right, mode}, in.data(), out.data(), 0, c.c);
+                std::vector<double> want(out.size());
+                auto map = [&](int i, int n) {
+                    if (i >= 0 && i < n) return i;
+                    if (mode == PadMode::Zero) return -1;
+                    if (mode == PadMode::Replicate) return i < 0 ? 0 : n - 1;
+                    return i < 0 ? -i : 2 * n - 2 - i;  // reflect without repeating the edge
+                };
+                for (int ch = 0; ch < c.c; ++ch)
+                    for (int y = 0; y < oh; ++y)
+                        for (int x = 0; x < ow; ++x) {
+                            const int sy = map(y - c.top, c.h), sx = map(x - c.left, c.w);
+                            want[(size_t(ch) * oh + y) * ow + x] = (sy < 0 || sx < 0) ? 0.0 : in[(size_t(ch) * c.h + sy) * c.w + sx];
+                        }
+                check_close(out, want, 0, 0, std::string(t->isa) + " pad mode " + std::to_string(int(mode)));
+            }
+        }
+    }
+}
+
+TEST_CASE("resize_bilinear matches the three coordinate conventions") {
+    std::mt19937 rng(99);
+    struct Case { int c, ih, iw, oh, ow; };
+    const Case cases[] = {{1, 1, 1, 3, 5}, {2, 4, 6, 8, 12}, {3, 5, 7, 10, 13}, {1, 9, 8, 4, 3},
+                          {2, 3, 3, 1, 1}, {1, 16, 16, 16, 16}, {3, 48, 63, 95, 125}};
+    for (const KernelTable* t : all_tables()) {
+        for (ResizeMode mode : {ResizeMode::AlignCorners, ResizeMode::HalfPixel, ResizeMode::TfLegacy}) {
+            for (const Case& c : cases) {
+                const auto in = random_floats(size_t(c.c) * c.ih * c.iw, rng);
+                std::vector<float> out(size_t(c.c) * c.oh * c.ow, NAN);
+                t->resize_bilinear({c.ih, c.iw, c.oh, c.ow, mode}, in.data(), out.data(), 0, c.c);
+                auto src = [&](int d, int in_n, int out_n) {
+                    double s = 0;
+                    if (mode == ResizeMode::AlignCorners) s = out_n > 1 ? d * double(in_n - 1) / (out_n - 1) : 0.0;
+                    if (mode == ResizeMode::HalfPixel) s = std::max((d + 0.5) * in_n / out_n - 0.5, 0.0);
+                    if (mode == ResizeMode::TfLegacy) s = d * double(in_n) / out_n;
+                    return std::min(s, double(in_n - 1));
+                };
+                std::vector<double> want(out.size());
+                for (int ch = 0; ch < c.c; ++ch)
+                    for (int y = 0; y < c.oh; ++y)
+                        for (int x = 0; x < c.ow; ++x) {
+                            const double sy = src(y, c.ih, c.oh), sx = src(x, c.iw, c.ow);
+                            const int y0 = int(sy), x0 = int(sx);
+                            const int y1 = std::min(y0 + 1, c.ih - 1), x1 = std::min(x0 + 1, c.iw - 1);
+                            const double fy = sy - y0, fx = sx - x0;
+                            auto at = [&](int yy, int xx) { return double(in[(size_t(ch) * c.ih + yy) * c.iw + xx]); };
+                            want[(size_t(ch) * c.oh + y) * c.ow + x] =
+                                (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) + fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
+                        }
+                check_close(out, want, 1e-5, 0, std::string(t->isa) + " resize mode " + std::to_string(int(mode)) +
+                                                    " " + std::to_string(c.ih) + "x" + std::to_string(c.iw) + "->" +
+                                                    std::to_string(c.oh) + "x" + std::to_string(c.ow));
+            }
+        }
+    }
+}
+
+TEST_CASE("channel moments, scale-shift-LeakyReLU, add and tanh") {
+    std::mt19937 rng(5);
+    for (const KernelTable* t : all_tables()) {
+        for (size_t plane : {size_t(1), size_t(7), size_t(64), size_t(1000), size_t(4099)}) {
+            const int channels = 5;
+            const auto x = random_floats(plane * channels, rng, -3.f, 3.f);
+            std::vector<double> sum(channels), sq(channels);
+            t->channel_moments(x.data(), plane, 0, channels, sum.data(), sq.data());
+            for (int c = 0; c < channels; ++c) {
+                double s = 0, q = 0;
+                for (size_t i = 0; i < plane; ++i) s += x[c * plane + i], q += double(x[c * plane + i]) * x[c * plane + i];
+                CHECK(sum[c] == doctest::Approx(s).epsilon(1e-9));
+                CHECK(sq[c] == doctest::Approx(q).epsilon(1e-9));
+            }
+            const auto scale = random_floats(channels, rng), shift = random_floats(channels, rng);
+            for (float slope : {0.2f, 1.f}) {
+                std::vector<float> y = x;
+                t->scale_shift_leaky_relu(y.data(), plane, scale.data(), shift.data(), slope, 0, channels);
+                std::vector<double> want(y.size());
+                for (size_t i = 0; i < y.size(); ++i) {
+                    const double v = double(x[i]) * scale[i / plane] + shift[i / plane];
+                    want[i] = v < 0 ? v * slope : v;
+                }
+                check_close(y, want, 1e-6, 1e-6, std::string(t->isa) + " scale_shift_leaky_relu");
+            }
+            const auto b = random_floats(x.size(), rng);
+            std::vector<float> sum_out(x.size(), NAN), th = x;
+            t->add(x.data(), b.data(), sum_out.data(), 0, x.size());
+            t->tanh(th.data(), 0, th.size());
+            std::vector<double> want_sum(x.size()), want_tanh(x.size());
+            for (size_t i = 0; i < x.size(); ++i) want_sum[i] = double(x[i]) + b[i], want_tanh[i] = std::tanh(double(x[i]));
+            check_close(sum_out, want_sum, 1e-6, 0, std::string(t->isa) + " add");
+            check_close(th, want_tanh, 2e-6, 0, std::string(t->isa) + " tanh");
+        }
+    }
+}
+
+}  // TEST_SUITE
