@@ -65,6 +65,8 @@ private:
 
 }  // namespace
 
+const char* kernels_isa() { return kernels::active_kernels().isa; }
+
 const char* upsample_name(Upsample mode) {
     switch (mode) {
         case Upsample::AlignCorners: return "align_corners";

@@ -1,0 +1,30 @@
+// libFuzzer harness for the TFLite reader: any input must parse or throw animegan::Error, and every
+// tensor of a parsed model must decode or throw animegan::Error. Anything else (a sanitizer report, a
+// different exception, a hang) is a bug. Not part of the CMake build; build by hand, e.g.
+//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iengine/include \
+//       tests/fuzz_tflite.cpp weights/tflite_reader.cpp -o /tmp/fuzz_tflite
+//   /tmp/fuzz_tflite -max_total_time=180 CORPUS_DIR
+// seeding CORPUS_DIR with .tflite files.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "animegan/error.h"
+#include "weights/tflite_reader.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    // An exactly sized heap copy, so that reading one byte past `size` is an ASan report.
+    const std::vector<uint8_t> bytes(data, data + size);
+    try {
+        const animegan::weights::TfliteModel model =
+            animegan::weights::parse_tflite(bytes.data(), bytes.size(), "fuzz.tflite");
+        for (size_t i = 0; i < model.tensors.size(); ++i) {
+            try {
+                model.tensor_as_float(static_cast<int>(i));
+            } catch (const animegan::Error&) {
+            }
+        }
+    } catch (const animegan::Error&) {
+    }
+    return 0;
+}

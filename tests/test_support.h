@@ -1,0 +1,27 @@
+// Shared helpers for tests that need outside material: PyTorch (for goldens) and ../shared (real weights and
+// photos). Both may be absent on a fresh clone; such tests skip with a printed reason instead of failing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace animegan::testing {
+
+// Empty when /usr/bin/python3 can import torch; otherwise the reason it cannot.
+std::string torch_unavailable_reason();
+
+// Path of the ../shared folder next to the project, or "" when absent.
+std::string shared_dir();
+
+// A fresh empty scratch directory under the build tree, named after the test.
+std::string scratch_dir(const std::string& name);
+
+// Runs a shell command; returns its exit status.
+int run_command(const std::string& command);
+
+std::vector<float> read_f32_file(const std::string& path);
+std::vector<uint8_t> read_bytes(const std::string& path);
+void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
+
+}  // namespace animegan::testing
