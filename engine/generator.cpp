@@ -40,8 +40,8 @@ public:
         const weights::GgufTensor* t = file_.find(spec.name);
         if (!t) throw Error(file_.path() + ": missing tensor '" + spec.name + "'");
         if (t->shape != spec.shape) {
-            throw Error(file_.path() + ": tensor '" + spec.name + "' has shape " + describe(t->shape) +
-                        ", expected " + describe(spec.shape));
+            throw Error(file_.path() + ": tensor '" + spec.name + "' has shape " + model::shape_string(t->shape) +
+                        ", expected " + model::shape_string(spec.shape));
         }
         ++bound_;
         if (t->type == weights::GgufType::F32) return reinterpret_cast<const float*>(t->data);
@@ -50,12 +50,6 @@ public:
     }
 
     size_t bound() const { return bound_; }
-
-    static std::string describe(const std::vector<int64_t>& shape) {
-        std::string s = "[";
-        for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-        return s + "]";
-    }
 
 private:
     const weights::GgufFile& file_;

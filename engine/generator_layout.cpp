@@ -59,6 +59,12 @@ void add_attention_specs(const ChannelAttention& a, std::vector<TensorSpec>& spe
 
 }  // namespace
 
+std::string shape_string(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
 GeneratorLayout generator_layout(bool style_attention) {
     GeneratorLayout g;
     g.block_a = {conv_norm_lrelu("block_a.0", 3, 32, 7), conv_norm_lrelu("block_a.1", 32, 64, 3, 2),

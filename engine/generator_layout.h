@@ -63,6 +63,9 @@ struct TensorSpec {
     std::vector<int64_t> shape;   // PyTorch order
 };
 
+// "[32, 3, 7, 7]", for messages.
+std::string shape_string(const std::vector<int64_t>& shape);
+
 // Every tensor the layout needs, in execution order.
 std::vector<TensorSpec> generator_tensor_specs(bool style_attention);
 

@@ -17,6 +17,7 @@ struct ConvertOptions {
 };
 
 struct ConvertResult {
+    std::string architecture;  // "animeganv2" or "blazeface"
     std::string style;
     std::string source_hash;   // git blob id of the input file
     bool recognized = false;   // the input is one of the known released files
@@ -24,8 +25,9 @@ struct ConvertResult {
     size_t tensor_count = 0;
 };
 
-// Reads a PyTorch .pt checkpoint of the port's Generator and writes a GGUF the runtime loads. The file type is
-// recognized by content. Throws Error naming what did not match (missing, extra or mis-shaped tensors).
+// Reads released weights and writes a GGUF the runtime loads. The format is recognized by content: a PyTorch
+// .pt checkpoint of the port's Generator, or a TFLite file of the official AnimeGANv2 generator or of the
+// BlazeFace face detector. Throws Error naming what did not match (missing, extra or mis-shaped tensors).
 ConvertResult convert_to_gguf(const std::string& input_path, const std::string& output_path,
                               const ConvertOptions& options = {});
 

@@ -1,0 +1,308 @@
+// Kernel benchmarks on the generator's real layer shapes at a 512x512 input, for every kernel table this CPU
+// runs. Each benchmark is one single-threaded kernel call over the whole channel range, named like
+// `conv3x3_s1/128x128_c128_k128/avx2` (output size, input and output channels, table). Convolutions report
+// GFLOP/s (2 * MACs / time) and peak%, their share of the FMA peak of one core measured at start-up in this
+// binary per instruction set; the memory-bound kernels report bytes/s (bytes read plus written).
+//
+//   animegan_bench --benchmark_min_time=0.2 --benchmark_filter=/avx2
+//   animegan_bench --benchmark_format=json --benchmark_out=kernels.json
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "animegan/tensor.h"
+#include "kernels/kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+namespace {
+
+using animegan::Tensor;
+using namespace animegan::kernels;
+using Clock = std::chrono::steady_clock;
+
+// ---- FMA peak of one core -------------------------------------------------------------------------------
+// Each function runs `chains` independent multiply-add chains for `rounds` rounds and returns FLOPs done.
+// Enough chains cover FMA latency times the number of FMA ports, so throughput, not latency, is measured.
+// acc = acc * m + a converges to a / (1 - m) = 1: no overflow and no denormals, whatever the round count.
+constexpr float kMul = 0.9999f, kAdd = 0.0001f;
+volatile float g_sink;
+
+// What the scalar table can at best do per instruction: the project builds with -std=c++17, where GCC does not
+// contract a * b + c into an FMA, and without -mfma on x86; so plain multiply-add chains are its peak. An empty
+// asm pins each chain to its own register, so the compiler cannot vectorize them.
+#if defined(__x86_64__)
+#define SCALAR_REGISTER "+x"
+#elif defined(__aarch64__)
+#define SCALAR_REGISTER "+w"
+#endif
+double peak_scalar(long rounds) {
+    constexpr int kChains = 16;  // a multiply then an add: twice the latency of an FMA to cover
+    float acc[kChains];
+    std::fill(acc, acc + kChains, 0.f);
+    for (long r = 0; r < rounds; ++r) {
+        for (float& x : acc) {
+            x = x * kMul + kAdd;
+            __asm__("" : SCALAR_REGISTER(x));
+        }
+    }
+    g_sink = acc[0] + acc[kChains - 1];
+    return 2.0 * kChains * rounds;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) double peak_avx2(long rounds) {
+    constexpr int kChains = 12;  // 12 of the 16 ymm registers: >= latency (4-5) x 2 FMA ports on current cores
+    __m256 acc[kChains];
+    const __m256 m = _mm256_set1_ps(kMul), a = _mm256_set1_ps(kAdd);
+    for (__m256& x : acc) x = _mm256_setzero_ps();
+    for (long r = 0; r < rounds; ++r) {
+        for (__m256& x : acc) x = _mm256_fmadd_ps(x, m, a);
+    }
+    __m256 sum = acc[0];
+    for (int i = 1; i < kChains; ++i) sum = _mm256_add_ps(sum, acc[i]);
+    g_sink = _mm256_cvtss_f32(sum);
+    return 2.0 * 8 * kChains * rounds;
+}
+
+__attribute__((target("avx512f"))) double peak_avx512(long rounds) {
+    constexpr int kChains = 16;
+    __m512 acc[kChains];
+    const __m512 m = _mm512_set1_ps(kMul), a = _mm512_set1_ps(kAdd);
+    for (__m512& x : acc) x = _mm512_setzero_ps();
+    for (long r = 0; r < rounds; ++r) {
+        for (__m512& x : acc) x = _mm512_fmadd_ps(x, m, a);
+    }
+    __m512 sum = acc[0];
+    for (int i = 1; i < kChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
+    g_sink = _mm512_reduce_add_ps(sum);
+    return 2.0 * 16 * kChains * rounds;
+}
+#elif defined(__aarch64__)
+double peak_neon(long rounds) {
+    constexpr int kChains = 16;  // half of the 32 vector registers: >= latency (4) x 4 FMA pipes on big cores
+    float32x4_t acc[kChains];
+    const float32x4_t m = vdupq_n_f32(kMul), a = vdupq_n_f32(kAdd);
+    for (float32x4_t& x : acc) x = vdupq_n_f32(0.f);
+    for (long r = 0; r < rounds; ++r) {
+        for (float32x4_t& x : acc) x = vfmaq_f32(a, x, m);
+    }
+    float32x4_t sum = acc[0];
+    for (int i = 1; i < kChains; ++i) sum = vaddq_f32(sum, acc[i]);
+    g_sink = vaddvq_f32(sum);
+    return 2.0 * 4 * kChains * rounds;
+}
+#endif
+
+using PeakFn = double (*)(long);
+
+PeakFn peak_function(const std::string& isa) {
+    if (isa == "scalar") return peak_scalar;
+#if defined(__x86_64__)
+    if (isa == "avx2") return peak_avx2;
+    if (isa == "avx512") return peak_avx512;
+#elif defined(__aarch64__)
+    if (isa == "neon") return peak_neon;
+#endif
+    return nullptr;
+}
+
+// GFLOP/s: grow the round count until one run takes 50 ms, then keep the best of 5 runs (the first ones may
+// still run at a lower clock).
+double measure_peak_gflops(PeakFn fn) {
+    long rounds = 1 << 16;
+    for (;;) {
+        const auto t0 = Clock::now();
+        fn(rounds);
+        if (std::chrono::duration<double>(Clock::now() - t0).count() > 0.05) break;
+        rounds *= 2;
+    }
+    double best = 0;
+    for (int i = 0; i < 5; ++i) {
+        const auto t0 = Clock::now();
+        const double flops = fn(rounds);
+        best = std::max(best, flops / std::chrono::duration<double>(Clock::now() - t0).count() * 1e-9);
+    }
+    return best;
+}
+
+std::map<std::string, double> g_peak_gflops;  // by table name; absent when no peak function exists for it
+
+// ---- benchmarks ------------------------------------------------------------------------------------------
+// Deterministic values in [-1, 1).
+Tensor random_tensor(int c, int h, int w, unsigned seed) {
+    Tensor t(c, h, w);
+    unsigned s = seed * 2654435761u + 1;
+    for (size_t i = 0; i < t.size(); ++i) {
+        s = s * 1664525u + 1013904223u;
+        t.data()[i] = float(s >> 8) * (2.f / 16777216.f) - 1.f;
+    }
+    return t;
+}
+
+// Times each iteration itself (manual time) so the rate counters and peak% use the same clock.
+template <typename Body>
+double timed_loop(benchmark::State& state, Body&& body) {
+    double total = 0;
+    for (auto _ : state) {
+        const auto t0 = Clock::now();
+        body();
+        const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+        state.SetIterationTime(dt);
+        total += dt;
+    }
+    return total;
+}
+
+struct Conv {
+    const char* kind;  // "conv" or "dwconv"
+    int out_hw, in_c, out_c, kernel, stride;
+    bool bias;
+    int in_hw() const { return (out_hw - 1) * stride + kernel; }  // the already padded input
+};
+
+void bench_conv(benchmark::State& state, const KernelTable* table, Conv c) {
+    const int groups = std::string(c.kind) == "dwconv" ? c.in_c : 1;
+    const ConvShape shape{c.in_c, c.in_hw(), c.in_hw(), c.out_c, c.out_hw, c.out_hw, c.kernel, c.kernel, c.stride,
+                          groups};
+    const Tensor input = random_tensor(c.in_c, c.in_hw(), c.in_hw(), 1);
+    const Tensor weight = random_tensor(c.out_c, c.in_c / groups, c.kernel * c.kernel, 2);
+    const Tensor bias = random_tensor(1, 1, c.out_c, 3);
+    Tensor output(c.out_c, c.out_hw, c.out_hw);
+    const double flops = 2.0 * c.out_c * c.out_hw * c.out_hw * (c.in_c / groups) * c.kernel * c.kernel;
+    const double seconds = timed_loop(state, [&] {
+        table->conv2d(shape, input.data(), weight.data(), c.bias ? bias.data() : nullptr, output.data(), 0,
+                      c.out_c);
+        benchmark::DoNotOptimize(output.data());
+    });
+    state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    const auto peak = g_peak_gflops.find(table->isa);
+    if (peak != g_peak_gflops.end() && seconds > 0) {
+        state.counters["peak%"] = 100.0 * flops * 1e-9 * double(state.iterations()) / seconds / peak->second;
+    }
+}
+
+void bench_channel_moments(benchmark::State& state, const KernelTable* table) {
+    const Tensor x = random_tensor(128, 256, 256, 4);
+    std::vector<double> sum(128), sum_squares(128);
+    timed_loop(state, [&] {
+        table->channel_moments(x.data(), x.plane_size(), 0, x.channels(), sum.data(), sum_squares.data());
+        benchmark::DoNotOptimize(sum.data());
+    });
+    state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(x.size() * sizeof(float)));
+}
+
+void bench_scale_shift_leaky_relu(benchmark::State& state, const KernelTable* table) {
+    Tensor x = random_tensor(128, 256, 256, 5);
+    // In place, run over and over: x -> leaky_relu(-sqrt(5) x, 0.2) flips the sign each call and scales the
+    // magnitude by sqrt(5) and 1/sqrt(5) in turn, so values cycle instead of decaying into denormals.
+    const std::vector<float> scale(128, -std::sqrt(5.f)), shift(128, 0.f);
+    timed_loop(state, [&] {
+        table->scale_shift_leaky_relu(x.data(), x.plane_size(), scale.data(), shift.data(), 0.2f, 0,
+                                      x.channels());
+        benchmark::DoNotOptimize(x.data());
+    });
+    state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(2 * x.size() * sizeof(float)));
+}
+
+void bench_resize(benchmark::State& state, const KernelTable* table) {
+    const Tensor x = random_tensor(128, 128, 128, 6);
+    Tensor y(128, 256, 256);
+    const ResizeShape shape{128, 128, 256, 256, ResizeMode::AlignCorners};
+    timed_loop(state, [&] {
+        table->resize_bilinear(shape, x.data(), y.data(), 0, x.channels());
+        benchmark::DoNotOptimize(y.data());
+    });
+    state.SetBytesProcessed(int64_t(state.iterations()) * int64_t((x.size() + y.size()) * sizeof(float)));
+}
+
+void bench_tanh(benchmark::State& state, const KernelTable* table) {
+    Tensor x = random_tensor(3, 512, 512, 7);  // in place: repeated tanh shrinks values only slowly
+    timed_loop(state, [&] {
+        table->tanh(x.data(), 0, x.size());
+        benchmark::DoNotOptimize(x.data());
+    });
+    state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(2 * x.size() * sizeof(float)));
+}
+
+// The generator's convolutions at a 512x512 input, in network order. The inverted residual blocks of block C
+// appear twice: the first (128 -> 256 channels, bottleneck 256) and the three others (bottleneck 512).
+const Conv kConvs[] = {
+    {"conv", 512, 3, 32, 7, 1, false},     // block A
+    {"conv", 256, 32, 64, 3, 2, false},
+    {"conv", 256, 64, 64, 3, 1, false},
+    {"conv", 128, 64, 128, 3, 2, false},   // block B
+    {"conv", 128, 128, 128, 3, 1, false},  // block B, and block C's first layer
+    {"conv", 128, 128, 256, 1, 1, false},  // block C, first inverted residual block
+    {"dwconv", 128, 256, 256, 3, 1, true},
+    {"conv", 128, 256, 256, 1, 1, false},
+    {"conv", 128, 256, 512, 1, 1, false},  // block C, the other three inverted residual blocks
+    {"dwconv", 128, 512, 512, 3, 1, true},
+    {"conv", 128, 512, 256, 1, 1, false},
+    {"conv", 128, 256, 128, 3, 1, false},  // block C, last layer
+    {"conv", 256, 128, 128, 3, 1, false},  // block D
+    {"conv", 512, 128, 64, 3, 1, false},   // block E
+    {"conv", 512, 64, 64, 3, 1, false},
+    {"conv", 512, 64, 32, 7, 1, false},
+    {"conv", 512, 32, 3, 1, 1, false},     // output layer
+};
+
+void register_benchmarks(const KernelTable* table) {
+    const std::string isa = table->isa;
+    for (const Conv& c : kConvs) {
+        const std::string name = std::string(c.kind) + std::to_string(c.kernel) + "x" + std::to_string(c.kernel) +
+                                 "_s" + std::to_string(c.stride) + "/" + std::to_string(c.out_hw) + "x" +
+                                 std::to_string(c.out_hw) + "_c" + std::to_string(c.in_c) + "_k" +
+                                 std::to_string(c.out_c) + "/" + isa;
+        benchmark::RegisterBenchmark(name.c_str(), bench_conv, table, c)->UseManualTime()->Unit(benchmark::kMillisecond);
+    }
+    const auto add = [&](const std::string& name, void (*fn)(benchmark::State&, const KernelTable*)) {
+        benchmark::RegisterBenchmark((name + "/" + isa).c_str(), fn, table)->UseManualTime()->Unit(
+            benchmark::kMillisecond);
+    };
+    add("channel_moments/256x256_c128", bench_channel_moments);
+    add("scale_shift_leaky_relu/256x256_c128", bench_scale_shift_leaky_relu);
+    add("resize_bilinear/128x128_to_256x256_c128", bench_resize);
+    add("tanh/512x512_c3", bench_tanh);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+
+    const KernelTable* tables[8];
+    const int count = available_kernel_tables(tables, 8);
+    // On stderr, so that --benchmark_format=json on stdout stays valid JSON; the context carries it too.
+    std::fprintf(stderr, "FMA peak of one core:");
+    for (int i = 0; i < count; ++i) {
+        const PeakFn fn = peak_function(tables[i]->isa);
+        if (!fn) {
+            std::fprintf(stderr, " %s (no peak benchmark)", tables[i]->isa);
+            continue;
+        }
+        const double gflops = measure_peak_gflops(fn);
+        g_peak_gflops[tables[i]->isa] = gflops;
+        std::fprintf(stderr, " %s %.1f GFLOP/s", tables[i]->isa, gflops);
+        char value[32];
+        std::snprintf(value, sizeof value, "%.2f", gflops);
+        benchmark::AddCustomContext(std::string("peak_gflops_") + tables[i]->isa, value);
+    }
+    std::fprintf(stderr, "\n");
+
+    for (int i = 0; i < count; ++i) register_benchmarks(tables[i]);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
