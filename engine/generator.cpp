@@ -5,7 +5,7 @@
 
 #include "animegan/animegan.h"
 #include "engine/generator_layout.h"
-#include "engine/ops.h"
+#include "engine/fused_conv.h"
 #include "weights/gguf.h"
 
 namespace animegan {
@@ -127,63 +127,82 @@ struct Generator::Impl {
 
     int norm_groups(int channels) const { return info.norm_groups == 0 ? channels : info.norm_groups; }
 
-    Tensor conv(ops::Context& ctx, const model::ConvLayer& l, const Tensor& x) const {
-        Tensor y = ops::conv2d(ctx, l.pad.any() ? ops::pad(ctx, x, l.pad) : x, l.weight, l.bias, l.out, l.kernel,
-                               l.kernel, l.stride, l.groups);
+    // One layer: convolution (reading x resized to height x width, padded) with its GroupNorm left pending.
+    ops::Activation conv(ops::Context& ctx, const model::ConvLayer& l, const ops::Activation& x, int height,
+                         int width) const {
+        ops::Activation y;
+        y.raw = ops::conv2d_fused(ctx, x, height, width, resize_mode(info.upsample),
+                                  {l.weight, l.bias, l.out, l.kernel, l.stride, l.groups, l.pad});
         if (l.gamma) {
-            ops::group_norm(ctx, y, norm_groups(l.out), l.gamma, l.beta, info.norm_eps,
-                            l.leaky_relu ? kLeakySlope : 1.f);
+            ops::set_pending_group_norm(ctx, y, norm_groups(l.out), l.gamma, l.beta, info.norm_eps,
+                                        l.leaky_relu ? kLeakySlope : 1.f);
         }
         return y;
     }
 
+    ops::Activation conv(ops::Context& ctx, const model::ConvLayer& l, const ops::Activation& x) const {
+        return conv(ctx, l, x, x.raw.height(), x.raw.width());
+    }
+
     Tensor forward(const Tensor& input, const RunOptions& options) const {
-        if (input.channels() != 3) throw Error("generator input must have 3 channels, got " + std::to_string(input.channels()));
+        if (input.channels() != 3) {
+            throw Error("generator input must have 3 channels, got " + std::to_string(input.channels()));
+        }
         check_size(input.height(), input.width());
         BufferPool buffers;
         ops::Context ctx{*threads, buffers, kernels::active_kernels()};
-        const kernels::ResizeMode mode = resize_mode(info.upsample);
         auto clock = std::chrono::steady_clock::now();
         auto stage_done = [&](const char* name) {
             const auto now = std::chrono::steady_clock::now();
-            if (options.on_stage) options.on_stage(name, std::chrono::duration<double, std::milli>(now - clock).count());
+            if (options.on_stage) {
+                options.on_stage(name, std::chrono::duration<double, std::milli>(now - clock).count());
+            }
             clock = now;
         };
 
-        Tensor x = input;
+        // Each conv's norm stays pending until the next conv gathers its input, and the two resizes happen
+        // inside the gathers of the first convs of blocks D and E: see fused_conv.h.
+        ops::Activation x;
+        x.raw = input;
         for (const auto& l : layers.block_a) x = conv(ctx, l, x);  // [64, H/2, W/2]
-        const int half_h = x.height(), half_w = x.width();
+        const int half_h = x.raw.height(), half_w = x.raw.width();
         stage_done("block_a");
         for (const auto& l : layers.block_b) x = conv(ctx, l, x);  // [128, H/4, W/4]
         stage_done("block_b");
         x = conv(ctx, layers.block_c_in, x);
         for (const auto& r : layers.block_c_res) {
-            Tensor y = conv(ctx, r.project, conv(ctx, r.depthwise, conv(ctx, r.expand, x)));
-            if (r.residual) ops::add_in_place(ctx, y, x);
-            x = y;
+            ops::Activation y = conv(ctx, r.project, conv(ctx, r.depthwise, conv(ctx, r.expand, x)));
+            if (r.residual) {
+                ops::materialize(ctx, y);
+                ops::materialize(ctx, x);
+                ops::add_in_place(ctx, y.raw, x.raw);
+            }
+            x = std::move(y);
         }
         x = conv(ctx, layers.block_c_out, x);  // [128, H/4, W/4]
         if (layers.style_attention) attention(ctx, layers.attn_c, x);
         stage_done("block_c");
-        x = ops::resize_bilinear(ctx, x, half_h, half_w, mode);
-        for (const auto& l : layers.block_d) x = conv(ctx, l, x);  // [128, H/2, W/2]
+        x = conv(ctx, layers.block_d[0], x, half_h, half_w);  // resized to [128, H/2, W/2] on the fly
+        x = conv(ctx, layers.block_d[1], x);
         if (layers.style_attention) attention(ctx, layers.attn_d, x);
         stage_done("block_d");
-        x = ops::resize_bilinear(ctx, x, input.height(), input.width(), mode);
-        for (const auto& l : layers.block_e) x = conv(ctx, l, x);  // [32, H, W]
+        x = conv(ctx, layers.block_e[0], x, input.height(), input.width());  // resized to full size on the fly
+        x = conv(ctx, layers.block_e[1], x);
+        x = conv(ctx, layers.block_e[2], x);  // [32, H, W]
         stage_done("block_e");
         x = conv(ctx, layers.out_layer, x);  // [3, H, W]
-        ops::tanh_in_place(ctx, x);
+        ops::tanh_in_place(ctx, x.raw);
         stage_done("out_layer");
-        // The result must outlive the pool's bookkeeping only as a tensor: copy it out of the pool.
-        Tensor out(x.channels(), x.height(), x.width());
-        std::copy(x.data(), x.data() + x.size(), out.data());
+        // Hand back storage of its own rather than a buffer of this pass's pool.
+        Tensor out(x.raw.channels(), x.raw.height(), x.raw.width());
+        std::copy(x.raw.data(), x.raw.data() + x.raw.size(), out.data());
         last_peak_bytes = buffers.peak_bytes_allocated();
         return out;
     }
 
-    static void attention(ops::Context& ctx, const model::ChannelAttention& a, Tensor& x) {
-        ops::channel_attention(ctx, x, a.fc1_weight, a.fc1_bias, a.hidden, a.fc2_weight, a.fc2_bias);
+    static void attention(ops::Context& ctx, const model::ChannelAttention& a, ops::Activation& x) {
+        ops::materialize(ctx, x);
+        ops::channel_attention(ctx, x.raw, a.fc1_weight, a.fc1_bias, a.hidden, a.fc2_weight, a.fc2_bias);
     }
 
     static void check_size(int height, int width) {

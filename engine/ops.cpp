@@ -56,8 +56,8 @@ Tensor conv2d(Context& ctx, const Tensor& x, const float* weight, const float* b
     return out;
 }
 
-void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const float* beta, float eps,
-                float negative_slope) {
+void group_norm_scale_shift(Context& ctx, const Tensor& x, int groups, const float* gamma, const float* beta,
+                            float eps, std::vector<float>& scale, std::vector<float>& shift) {
     const int channels = x.channels();
     require(groups >= 1 && channels % groups == 0, "group_norm: channels not divisible by groups");
     std::vector<double> sum(channels), sum_squares(channels);
@@ -66,7 +66,8 @@ void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const f
     });
     // Fold the normalization and the affine transform into one scale and shift per channel. Channel sums are
     // combined in channel order, so the statistics do not depend on the thread count.
-    std::vector<float> scale(channels), shift(channels);
+    scale.resize(channels);
+    shift.resize(channels);
     const int per_group = channels / groups;
     const double count = double(per_group) * x.plane_size();
     for (int g = 0; g < groups; ++g) {
@@ -83,6 +84,13 @@ void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const f
             shift[c] = float(beta[c] - mean * gamma[c] * inv_std);
         }
     }
+}
+
+void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const float* beta, float eps,
+                float negative_slope) {
+    const int channels = x.channels();
+    std::vector<float> scale, shift;
+    group_norm_scale_shift(ctx, x, groups, gamma, beta, eps, scale, shift);
     for_channels(ctx, channels, [&](int begin, int end) {
         ctx.kernels.scale_shift_leaky_relu(x.data(), x.plane_size(), scale.data(), shift.data(), negative_slope,
                                            begin, end);
@@ -133,6 +141,40 @@ void channel_attention(Context& ctx, Tensor& x, const float* fc1_weight, const f
     }
     for_channels(ctx, channels, [&](int begin, int end) {
         ctx.kernels.scale_shift_leaky_relu(x.data(), x.plane_size(), gate.data(), zero.data(), 1.f, begin, end);
+    });
+}
+
+Padding tf_same_padding(int height, int width, int kernel, int stride) {
+    require(kernel >= 1 && stride >= 1, "tf_same_padding: bad kernel or stride");
+    auto total = [&](int size) { return std::max(((size + stride - 1) / stride - 1) * stride + kernel - size, 0); };
+    const int pad_h = total(height), pad_w = total(width);
+    return {pad_h / 2, pad_h - pad_h / 2, pad_w / 2, pad_w - pad_w / 2, kernels::PadMode::Zero};
+}
+
+Tensor max_pool_2x2(Context& ctx, const Tensor& x) {
+    require(!x.empty(), "max_pool_2x2: empty input");
+    Tensor out(x.channels(), (x.height() + 1) / 2, (x.width() + 1) / 2, ctx.buffers);
+    for_channels(ctx, x.channels(), [&](int begin, int end) {
+        ctx.kernels.max_pool_2x2(x.height(), x.width(), x.data(), out.data(), begin, end);
+    });
+    return out;
+}
+
+void add_channel_padded_in_place(Context& ctx, Tensor& y, const Tensor& x) {
+    require(y.channels() >= x.channels() && y.height() == x.height() && y.width() == x.width(),
+            "add_channel_padded: cannot pad " + shape_of(x) + " to " + shape_of(y));
+    // Planes are contiguous, so x's channels are exactly the first x.size() elements of y.
+    ctx.threads.parallel_for(x.size(), [&](size_t begin, size_t end) {
+        ctx.kernels.add(y.data(), x.data(), y.data(), begin, end);
+    });
+}
+
+void bias_leaky_relu_in_place(Context& ctx, Tensor& x, const float* bias, float negative_slope) {
+    // x * 1 + b rounds once, like x + b, with or without a fused multiply-add.
+    const std::vector<float> one(x.channels(), 1.f), zero(bias ? 0 : x.channels(), 0.f);
+    const float* shift = bias ? bias : zero.data();
+    for_channels(ctx, x.channels(), [&](int begin, int end) {
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.plane_size(), one.data(), shift, negative_slope, begin, end);
     });
 }
 

@@ -2,6 +2,8 @@
 // table's routine split across the thread pool. The model code (generator.cpp) is a sequence of these calls.
 #pragma once
 
+#include <vector>
+
 #include "animegan/tensor.h"
 #include "engine/thread_pool.h"
 #include "kernels/kernels.h"
@@ -31,6 +33,10 @@ Tensor conv2d(Context& ctx, const Tensor& x, const float* weight, const float* b
 void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const float* beta, float eps,
                 float negative_slope);
 
+// The statistics half of group_norm: the per-channel scale and shift that normalize x and apply gamma/beta.
+void group_norm_scale_shift(Context& ctx, const Tensor& x, int groups, const float* gamma, const float* beta,
+                            float eps, std::vector<float>& scale, std::vector<float>& shift);
+
 Tensor resize_bilinear(Context& ctx, const Tensor& x, int out_height, int out_width, kernels::ResizeMode mode);
 
 void add_in_place(Context& ctx, Tensor& x, const Tensor& y);
@@ -41,5 +47,20 @@ void tanh_in_place(Context& ctx, Tensor& x);
 // fc1_weight: [hidden, C], fc1_bias: [hidden], fc2_weight: [C, hidden], fc2_bias: [C].
 void channel_attention(Context& ctx, Tensor& x, const float* fc1_weight, const float* fc1_bias, int hidden,
                        const float* fc2_weight, const float* fc2_bias);
+
+// TensorFlow's SAME padding for a kernel x kernel window at `stride` on a height x width input, with zeros:
+// the output is ceil(size / stride) and any odd padding goes to the bottom/right.
+Padding tf_same_padding(int height, int width, int kernel, int stride);
+
+// 2x2 max-pool with stride 2; output [C, ceil(H / 2), ceil(W / 2)] (TF SAME: windows clipped at odd edges).
+Tensor max_pool_2x2(Context& ctx, const Tensor& x);
+
+// y += x with x zero-padded along channels up to y's count: y[c] += x[c] for c < x.channels(). In place.
+// This is TF's channel PAD followed by ADD, without materializing the zeros.
+void add_channel_padded_in_place(Context& ctx, Tensor& y, const Tensor& x);
+
+// x[c] += bias[c] (bias may be null: no bias), then LeakyReLU with negative_slope (0 = ReLU, 1 = none). In place.
+// After a conv2d without bias this adds the bias after the sum, in TensorFlow's order.
+void bias_leaky_relu_in_place(Context& ctx, Tensor& x, const float* bias, float negative_slope);
 
 }  // namespace animegan::ops

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <new>
+#include <sys/mman.h>
 #include <vector>
 
 namespace animegan {
@@ -10,12 +11,35 @@ namespace {
 
 constexpr size_t kAlignment = 64;  // a cache line, and the widest vector load (AVX-512)
 
+// Activations of a large image are tens of MB each. They are mapped straight from the system and unmapped when
+// released, so freed memory really leaves the process: through malloc, each free of such a block raises glibc's
+// mmap threshold, later large blocks land on the heap, and the resident size creeps up by what it keeps.
+constexpr size_t kMapThreshold = size_t(1) << 20;
+
+size_t byte_size(size_t count) {
+    return std::max<size_t>((count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment, kAlignment);
+}
+
 float* allocate_floats(size_t count) {
-    const size_t bytes = std::max<size_t>((count * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment,
-                                          kAlignment);
-    void* p = std::aligned_alloc(kAlignment, bytes);
-    if (!p) throw std::bad_alloc();
+    const size_t bytes = byte_size(count);
+    void* p = nullptr;
+    if (bytes >= kMapThreshold) {
+        p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+    } else {
+        p = std::aligned_alloc(kAlignment, bytes);
+        if (!p) throw std::bad_alloc();
+    }
     return static_cast<float*>(p);
+}
+
+void free_floats(float* p, size_t count) {
+    const size_t bytes = byte_size(count);
+    if (bytes >= kMapThreshold) {
+        munmap(p, bytes);
+    } else {
+        std::free(p);
+    }
 }
 
 }  // namespace
@@ -29,10 +53,10 @@ struct BufferPool::State {
     size_t allocated = 0, peak = 0;
 
     ~State() {
-        for (Free& f : free) std::free(f.data);
+        for (Free& f : free) free_floats(f.data, f.capacity);
     }
 
-    // Smallest free buffer that fits, else a new one.
+    // Smallest cached buffer that fits, else a new one.
     std::pair<float*, size_t> acquire(size_t count) {
         auto best = free.end();
         for (auto it = free.begin(); it != free.end(); ++it) {
@@ -43,6 +67,13 @@ struct BufferPool::State {
             free.erase(best);
             return {f.data, f.capacity};
         }
+        // Nothing cached fits: give the cached buffers back to the system before growing, so the pool holds
+        // about the peak live set rather than every size it ever saw.
+        for (Free& f : free) {
+            free_floats(f.data, f.capacity);
+            allocated -= f.capacity * sizeof(float);
+        }
+        free.clear();
         float* data = allocate_floats(count);
         allocated += count * sizeof(float);
         peak = std::max(peak, allocated);
@@ -56,7 +87,10 @@ size_t BufferPool::bytes_allocated() const { return state_->allocated; }
 size_t BufferPool::peak_bytes_allocated() const { return state_->peak; }
 
 Tensor::Tensor(int channels, int height, int width)
-    : channels_(channels), height_(height), width_(width), data_(allocate_floats(size()), std::free) {}
+    : channels_(channels), height_(height), width_(width) {
+    const size_t count = size();
+    data_ = std::shared_ptr<float>(allocate_floats(count), [count](float* p) { free_floats(p, count); });
+}
 
 Tensor::Tensor(int channels, int height, int width, BufferPool& pool)
     : channels_(channels), height_(height), width_(width) {

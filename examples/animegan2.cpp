@@ -111,7 +111,8 @@ int main(int argc, char** argv) {
         run.on_stage = [&](const std::string& stage, double ms) { say("  %-10s %8.1f ms\n", stage.c_str(), ms); };
         t = std::chrono::steady_clock::now();
         animegan::Image result = generator.stylize(input, run);
-        say("network %.1f ms\n", ms_since(t));
+        say("network %.1f ms (activations peaked at %.0f MB)\n", ms_since(t),
+            generator.last_peak_activation_bytes() / 1048576.0);
 
         t = std::chrono::steady_clock::now();
         if (side_by_side) result = animegan::side_by_side(input, result);

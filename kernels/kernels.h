@@ -65,6 +65,11 @@ struct KernelTable {
 
     // x[i] = tanh(x[i]) in place for i in [begin, end)
     void (*tanh)(float* x, size_t begin, size_t end);
+
+    // 2x2 max pooling with stride 2 over planes of height x width, channels [c_begin, c_end). The output is
+    // ceil(height / 2) x ceil(width / 2): on an odd side the last window is clipped to the plane, which is
+    // TensorFlow's SAME padding for this pool (padding never wins the max).
+    void (*max_pool_2x2)(int height, int width, const float* input, float* output, int c_begin, int c_end);
 };
 
 // The scalar reference: plain C++ loops, the test oracle and the fallback on every CPU.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/coordinates.h"
 #include "kernels/kernels.h"
 
 namespace animegan::kernels {
@@ -65,51 +66,20 @@ void scale_shift_leaky_relu_scalar(float* x, size_t plane_size, const float* sca
     }
 }
 
-// Maps an output coordinate that may lie outside [0, n) back into the plane.
-int source_index(int i, int n, PadMode mode) {
-    if (i >= 0 && i < n) return i;
-    switch (mode) {
-        case PadMode::Reflect: return i < 0 ? -i : 2 * (n - 1) - i;
-        case PadMode::Replicate: return i < 0 ? 0 : n - 1;
-        case PadMode::Zero: break;
-    }
-    return -1;
-}
-
 void pad_scalar(const PadShape& s, const float* input, float* output, int c_begin, int c_end) {
     const int out_h = s.height + s.top + s.bottom, out_w = s.width + s.left + s.right;
     for (int c = c_begin; c < c_end; ++c) {
         const float* in = input + size_t(c) * s.height * s.width;
         float* out = output + size_t(c) * out_h * out_w;
         for (int oy = 0; oy < out_h; ++oy) {
-            const int y = source_index(oy - s.top, s.height, s.mode);
+            const int y = pad_source_index(oy - s.top, s.height, s.mode);
             float* out_row = out + size_t(oy) * out_w;
             for (int ox = 0; ox < out_w; ++ox) {
-                const int x = source_index(ox - s.left, s.width, s.mode);
+                const int x = pad_source_index(ox - s.left, s.width, s.mode);
                 out_row[ox] = (y < 0 || x < 0) ? 0.f : in[size_t(y) * s.width + x];
             }
         }
     }
-}
-
-struct Taps {
-    int lo, hi;
-    float frac;
-};
-
-Taps resize_taps(int dst, int in_size, int out_size, ResizeMode mode) {
-    float src = 0.f;
-    switch (mode) {
-        case ResizeMode::AlignCorners:
-            src = out_size > 1 ? float(dst) * (float(in_size - 1) / float(out_size - 1)) : 0.f;
-            break;
-        case ResizeMode::HalfPixel:
-            src = std::max((float(dst) + 0.5f) * (float(in_size) / float(out_size)) - 0.5f, 0.f);
-            break;
-        case ResizeMode::TfLegacy: src = float(dst) * (float(in_size) / float(out_size)); break;
-    }
-    const int lo = std::min(int(src), in_size - 1);
-    return {lo, std::min(lo + 1, in_size - 1), src - float(lo)};
 }
 
 void resize_bilinear_scalar(const ResizeShape& s, const float* input, float* output, int c_begin, int c_end) {
@@ -117,11 +87,11 @@ void resize_bilinear_scalar(const ResizeShape& s, const float* input, float* out
         const float* in = input + size_t(c) * s.in_height * s.in_width;
         float* out = output + size_t(c) * s.out_height * s.out_width;
         for (int oy = 0; oy < s.out_height; ++oy) {
-            const Taps ty = resize_taps(oy, s.in_height, s.out_height, s.mode);
+            const ResizeTaps ty = resize_taps(oy, s.in_height, s.out_height, s.mode);
             const float* row_lo = in + size_t(ty.lo) * s.in_width;
             const float* row_hi = in + size_t(ty.hi) * s.in_width;
             for (int ox = 0; ox < s.out_width; ++ox) {
-                const Taps tx = resize_taps(ox, s.in_width, s.out_width, s.mode);
+                const ResizeTaps tx = resize_taps(ox, s.in_width, s.out_width, s.mode);
                 const float top = row_lo[tx.lo] + (row_lo[tx.hi] - row_lo[tx.lo]) * tx.frac;
                 const float bottom = row_hi[tx.lo] + (row_hi[tx.hi] - row_hi[tx.lo]) * tx.frac;
                 out[size_t(oy) * s.out_width + ox] = top + (bottom - top) * ty.frac;
@@ -138,11 +108,28 @@ void tanh_scalar(float* x, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) x[i] = std::tanh(x[i]);
 }
 
+void max_pool_2x2_scalar(int height, int width, const float* input, float* output, int c_begin, int c_end) {
+    const int out_h = (height + 1) / 2, out_w = (width + 1) / 2;
+    for (int c = c_begin; c < c_end; ++c) {
+        const float* in = input + size_t(c) * height * width;
+        float* out = output + size_t(c) * out_h * out_w;
+        for (int oy = 0; oy < out_h; ++oy) {
+            const int y0 = 2 * oy, y1 = std::min(y0 + 1, height - 1);
+            for (int ox = 0; ox < out_w; ++ox) {
+                const int x0 = 2 * ox, x1 = std::min(x0 + 1, width - 1);
+                const float* r0 = in + size_t(y0) * width;
+                const float* r1 = in + size_t(y1) * width;
+                out[size_t(oy) * out_w + ox] = std::max(std::max(r0[x0], r0[x1]), std::max(r1[x0], r1[x1]));
+            }
+        }
+    }
+}
+
 }  // namespace
 
 const KernelTable& scalar_kernels() {
     static const KernelTable table{"scalar",  conv2d_scalar, channel_moments_scalar, scale_shift_leaky_relu_scalar,
-                                   pad_scalar, resize_bilinear_scalar, add_scalar, tanh_scalar};
+                                   pad_scalar, resize_bilinear_scalar, add_scalar, tanh_scalar, max_pool_2x2_scalar};
     return table;
 }
 

@@ -82,6 +82,11 @@ TEST_CASE("conv2d matches the naive definition") {
         {12, 12, 8, 9, 3, 2, 12, true},  {8, 12, 10, 7, 3, 1, 4, false},   {32, 3, 9, 9, 1, 1, 1, false},
         {17, 33, 5, 37, 1, 1, 1, true},  {5, 7, 19, 23, 7, 2, 1, false},   {64, 24, 6, 6, 3, 1, 1, false},
         {2, 70, 12, 41, 3, 1, 1, true},  {40, 40, 17, 3, 3, 1, 40, true},  {3, 8, 7, 7, 7, 1, 1, false},
+        {8, 16, 21, 37, 3, 2, 1, true},  {6, 7, 5, 33, 3, 2, 1, false},    {5, 9, 7, 17, 3, 2, 1, false},
+        {40, 20, 9, 35, 3, 2, 1, false}, {64, 24, 6, 20, 3, 1, 1, true},   {32, 10, 9, 30, 7, 1, 1, false},
+        {130, 13, 3, 5, 1, 1, 1, true},  {8, 12, 10, 12, 3, 1, 4, true},   {8, 12, 4, 5, 1, 1, 2, false},
+        {24, 7, 3, 230, 3, 1, 1, false}, {24, 7, 4, 167, 3, 1, 1, true},   {12, 12, 8, 21, 3, 2, 12, true},
+        {3, 13, 2, 10, 3, 1, 1, false},  {3, 4, 3, 24, 3, 1, 1, false},    {16, 16, 5, 130, 3, 1, 16, false},
     };
     std::mt19937 rng(1234);
     for (const KernelTable* t : all_tables()) {
@@ -141,7 +146,8 @@ TEST_CASE("resize_bilinear matches the three coordinate conventions") {
     std::mt19937 rng(99);
     struct Case { int c, ih, iw, oh, ow; };
     const Case cases[] = {{1, 1, 1, 3, 5}, {2, 4, 6, 8, 12}, {3, 5, 7, 10, 13}, {1, 9, 8, 4, 3},
-                          {2, 3, 3, 1, 1}, {1, 16, 16, 16, 16}, {3, 48, 63, 95, 125}};
+                          {2, 3, 3, 1, 1}, {1, 16, 16, 16, 16}, {3, 48, 63, 95, 125}, {2, 5, 100, 3, 12},
+                          {1, 2, 2048, 2, 2}, {2, 7, 9, 13, 300}};
     for (const KernelTable* t : all_tables()) {
         for (ResizeMode mode : {ResizeMode::AlignCorners, ResizeMode::HalfPixel, ResizeMode::TfLegacy}) {
             for (const Case& c : cases) {

@@ -13,13 +13,23 @@ with one group (layer norm, the port's default) or one group per channel
 Writes to --out DIR: model.pt (torch.save of the state dict, zip format),
 input.f32 / output.f32 (raw little-endian float32, CHW, batch 1) and meta.txt.
 With --export-onnx FILE it also exports the same model to ONNX (opset 11).
+
+With --from-gguf FILE the weights and hyper-parameters (upsample mode, norm
+epsilon and groups, attention) come from one of OUR converted GGUF files instead
+of the seeded random init (no model.pt is written then).  The input is the
+deterministic pattern at --height x --width, or --input-f32 FILE (raw float32
+CHW in [-1, 1], --height/--width give its size), or --input-image FILE (PNG/JPEG
+through PIL, scaled to [-1, 1] like the engine's image_to_tensor; resized with
+PIL bilinear only when --height/--width are given).
 Runs offline on CPU; never downloads anything.
 """
 import argparse
 import math
 import os
+import struct
 import time
 
+import numpy
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -172,11 +182,117 @@ def make_input(h, w, seed):
     return img.clamp(-1, 1).contiguous()
 
 
+GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q",
+                12: "<d"}
+GGUF_STRING, GGUF_ARRAY = 8, 9
+GGUF_TENSOR_DTYPES = {0: ("<f4", 4), 1: ("<f2", 2)}  # F32, F16
+
+
+class GgufReader:
+    """Minimal GGUF v3 reader: metadata and F32/F16 tensors, dims reversed to PyTorch order."""
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            self.data = f.read()
+        self.pos = 0
+        self.path = path
+        if self.take(4) != b"GGUF":
+            raise ValueError(f"{path}: not a GGUF file")
+        version, n_tensors, n_kv = self.unpack("<I"), self.unpack("<Q"), self.unpack("<Q")
+        if version != 3:
+            raise ValueError(f"{path}: GGUF version {version}, expected 3")
+        self.meta = {}
+        for _ in range(n_kv):
+            key = self.string()
+            self.meta[key] = self.value(self.unpack("<I"))
+        infos = []
+        for _ in range(n_tensors):
+            name = self.string()
+            dims = [self.unpack("<Q") for _ in range(self.unpack("<I"))]
+            infos.append((name, dims[::-1], self.unpack("<I"), self.unpack("<Q")))
+        align = int(self.meta.get("general.alignment", 32))
+        base = (self.pos + align - 1) // align * align
+        self.tensors = {}
+        for name, shape, kind, offset in infos:
+            if kind not in GGUF_TENSOR_DTYPES:
+                raise ValueError(f"{path}: tensor {name}: unsupported GGUF type {kind}")
+            dtype, size = GGUF_TENSOR_DTYPES[kind]
+            count = math.prod(shape)
+            start = base + offset
+            if start + count * size > len(self.data):
+                raise ValueError(f"{path}: tensor {name} runs past the end of the file")
+            flat = torch.frombuffer(bytearray(self.data[start:start + count * size]),
+                                    dtype=torch.float32 if size == 4 else torch.float16)
+            self.tensors[name] = flat.float().reshape(shape)
+
+    def take(self, n):
+        if self.pos + n > len(self.data):
+            raise ValueError(f"{self.path}: truncated GGUF header")
+        b = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return b
+
+    def unpack(self, fmt):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
+
+    def string(self):
+        return self.take(self.unpack("<Q")).decode("utf-8")
+
+    def value(self, kind):
+        if kind in GGUF_SCALARS:
+            return self.unpack(GGUF_SCALARS[kind])
+        if kind == GGUF_STRING:
+            return self.string()
+        if kind == GGUF_ARRAY:
+            item, n = self.unpack("<I"), self.unpack("<Q")
+            return [self.value(item) for _ in range(n)]
+        raise ValueError(f"{self.path}: unknown GGUF value type {kind}")
+
+
+def load_gguf_model(path, args):
+    """Generator with the weights and hyper-parameters of one of our GGUF files; updates args to match."""
+    g = GgufReader(path)
+    arch = g.meta.get("general.architecture")
+    if arch != "animeganv2":
+        raise ValueError(f"{path}: architecture {arch!r}, expected 'animeganv2'")
+    args.upsample = g.meta.get("animeganv2.upsample_mode", "align_corners")
+    args.eps = float(g.meta.get("animeganv2.norm_eps", 1e-5))
+    args.norm_groups = int(g.meta.get("animeganv2.norm_groups", 1))
+    args.attention = bool(g.meta.get("animeganv2.style_attention", False))
+    CFG["groups"], CFG["eps"] = args.norm_groups, args.eps
+    model = Generator(args.upsample, args.attention)
+    model.load_state_dict(g.tensors, strict=True)
+    return model.eval(), g.meta.get("general.name", "")
+
+
+def load_input(args):
+    """The network input [1, 3, H, W]: an image, a raw f32 file, or the deterministic pattern."""
+    if args.input_image:
+        try:
+            from PIL import Image
+        except ImportError:
+            raise SystemExit("--input-image needs PIL (python3-pil); use --input-f32 instead")
+        img = Image.open(args.input_image).convert("RGB")
+        if args.height and args.width:
+            img = img.resize((args.width, args.height), Image.BILINEAR)
+        args.width, args.height = img.size
+        x = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).reshape(args.height, args.width, 3)
+        return (x.permute(2, 0, 1).float() / 127.5 - 1.0)[None].contiguous()
+    if not (args.height and args.width):
+        raise SystemExit("--height and --width are required (unless --input-image is given)")
+    if args.input_f32:
+        x = torch.from_numpy(numpy.fromfile(args.input_f32, dtype="<f4").astype("float32"))
+        if x.numel() != 3 * args.height * args.width:
+            raise SystemExit(f"{args.input_f32}: {x.numel()} floats, expected 3 x {args.height} x {args.width}")
+        return x.reshape(1, 3, args.height, args.width).contiguous()
+    return make_input(args.height, args.width, args.seed)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True)
-    p.add_argument("--height", type=int, required=True)
-    p.add_argument("--width", type=int, required=True)
+    p.add_argument("--height", type=int, help="required unless --input-image is given")
+    p.add_argument("--width", type=int, help="required unless --input-image is given")
     p.add_argument("--upsample", default="align_corners", choices=["align_corners", "half_pixel", "tf_legacy"])
     p.add_argument("--attention", action="store_true")
     p.add_argument("--norm-groups", type=int, default=1, choices=[1, 0])
@@ -184,15 +300,26 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--export-onnx", metavar="FILE", help="also export the model to ONNX at HxW")
+    p.add_argument("--from-gguf", metavar="FILE",
+                   help="weights and hyper-parameters from our GGUF file (overrides --upsample, --attention, "
+                        "--norm-groups, --eps)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--input-f32", metavar="FILE", help="raw float32 CHW input in [-1, 1] of --height x --width")
+    source.add_argument("--input-image", metavar="FILE", help="PNG/JPEG input (needs PIL)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
     CFG["groups"], CFG["eps"] = args.norm_groups, args.eps
     os.makedirs(args.out, exist_ok=True)
 
-    model = build_model(args)
-    torch.save(model.state_dict(), os.path.join(args.out, "model.pt"))
-    x = make_input(args.height, args.width, args.seed)
+    if args.from_gguf:
+        model, style = load_gguf_model(args.from_gguf, args)
+        print(f"loaded {args.from_gguf} ({style}): upsample {args.upsample}, eps {args.eps:g}, "
+              f"norm groups {args.norm_groups}, attention {int(args.attention)}")
+    else:
+        model = build_model(args)
+        torch.save(model.state_dict(), os.path.join(args.out, "model.pt"))
+    x = load_input(args)
     x.numpy().astype("<f4").tofile(os.path.join(args.out, "input.f32"))
 
     with torch.no_grad():
@@ -206,6 +333,8 @@ def main():
         f.write(f"height {args.height}\nwidth {args.width}\nupsample {args.upsample}\n"
                 f"attention {int(args.attention)}\nnorm_groups {args.norm_groups}\n"
                 f"eps {args.eps!r}\nseed {args.seed}\n")
+        if args.from_gguf:
+            f.write(f"gguf {args.from_gguf}\n")
     sat = (y.abs() > 0.99).float().mean().item()
     print(f"output {tuple(y.shape)} std {y.std().item():.4f} mean {y.mean().item():.4f} "
           f"min {y.min().item():.4f} max {y.max().item():.4f} |y|>0.99: {100 * sat:.2f}% "

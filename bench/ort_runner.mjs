@@ -1,0 +1,39 @@
+// One end-to-end timing run of ONNX Runtime (npm onnxruntime-node, CPU), driven by bench/compare.py:
+//
+//   node bench/ort_runner.mjs --ort DIR --model model_512x512.onnx --size 512x512 --threads 1 --iters 3
+//
+// DIR is where onnxruntime-node is installed (DIR/node_modules/onnxruntime-node). One warm-up run on the same
+// deterministic input as e2e_runner.cpp, then `iters` timed runs; prints {"ms": [...], "mean_abs": ...,
+// "isa": "onnxruntime X"}.
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+
+const args = {};
+for (let i = 2; i + 1 < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const [height, width] = args.size.split('x').map(Number);
+const threads = Number(args.threads ?? 1), iters = Number(args.iters ?? 1);
+
+const ort = createRequire(join(resolve(args.ort), 'package.json'))('onnxruntime-node');
+const session = await ort.InferenceSession.create(args.model, {
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+  executionMode: 'sequential',
+});
+
+const data = new Float32Array(3 * height * width);
+for (let c = 0; c < 3; ++c)
+  for (let y = 0; y < height; ++y)
+    for (let x = 0; x < width; ++x) data[(c * height + y) * width + x] = 0.9 * Math.sin(0.031 * x + 0.017 * y + 1.7 * c);
+const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [1, 3, height, width]) };
+
+await session.run(feeds);  // warm-up
+const ms = [];
+let output;
+for (let i = 0; i < iters; ++i) {
+  const t0 = process.hrtime.bigint();
+  output = (await session.run(feeds))[session.outputNames[0]].data;
+  ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+}
+const meanAbs = output.reduce((s, v) => s + Math.abs(v), 0) / output.length;
+console.log(JSON.stringify({ ms, mean_abs: meanAbs, isa: `onnxruntime ${ort.env.versions.node}` }));

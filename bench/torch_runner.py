@@ -1,0 +1,52 @@
+#!/usr/bin/python3
+"""One end-to-end timing run of PyTorch, driven by bench/compare.py:
+
+    /usr/bin/python3 bench/torch_runner.py --model model.pt --size 512x512 --threads 1 --iters 3
+
+Loads the state dict into the Generator of tools/torch_reference.py (default options: align_corners upsampling,
+one norm group, as the GGUF and the ONNX export), runs one warm-up forward on the same deterministic input as
+e2e_runner.cpp, then `iters` timed forwards; prints {"ms": [...], "mean_abs": ..., "isa": "torch X"}.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import torch_reference  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", required=True)
+    p.add_argument("--size", required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--iters", type=int, default=1)
+    args = p.parse_args()
+    height, width = map(int, args.size.split("x"))
+
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    model = torch_reference.Generator()
+    model.load_state_dict(torch.load(args.model))
+    model.eval()
+
+    yy = torch.arange(height, dtype=torch.float64)[:, None]
+    xx = torch.arange(width, dtype=torch.float64)[None, :]
+    x = torch.stack([0.9 * torch.sin(0.031 * xx + 0.017 * yy + 1.7 * c) for c in range(3)])[None].float()
+
+    ms = []
+    with torch.no_grad():
+        model(x)  # warm-up
+        for _ in range(args.iters):
+            t0 = time.perf_counter()
+            y = model(x)
+            ms.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({"ms": ms, "mean_abs": y.abs().mean().item(), "isa": f"torch {torch.__version__}"}))
+
+
+if __name__ == "__main__":
+    main()

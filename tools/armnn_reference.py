@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Runs a BlazeFace TFLite model with Arm NN (TFLite parser, CpuRef backend): the face detector tests' reference.
+
+Arm NN's reference backend is an independent float32 implementation of every TFLite op, so agreeing with it
+checks both our importer (layouts, graph reading) and our runtime.
+
+  usage: armnn_reference.py MODEL.tflite INPUT.f32 [INPUT.f32 ...]
+
+Each INPUT.f32 holds the network input as raw little-endian float32, [1, 128, 128, 3] NHWC in [-1, 1]. For each,
+writes INPUT.regressors.f32 ([1, 896, 16]) and INPUT.classificators.f32 ([1, 896, 1], logits) next to it.
+Needs Debian's python3-pyarmnn (apt-get install python3-pyarmnn python3-numpy).
+"""
+import os
+import sys
+
+import numpy as np
+
+# pyarmnn prints a line for each parser it lacks (Caffe, ONNX, TF) on import; they are not ours to report.
+with open(os.devnull, "w") as devnull:
+    stdout, sys.stdout = sys.stdout, devnull
+    try:
+        import pyarmnn as ann
+    finally:
+        sys.stdout = stdout
+
+
+def load_network(model_path):
+    parser = ann.ITfLiteParser()
+    network = parser.CreateNetworkFromBinaryFile(model_path)
+    runtime = ann.IRuntime(ann.CreationOptions())
+    optimized, _ = ann.Optimize(network, [ann.BackendId("CpuRef")], runtime.GetDeviceSpec(), ann.OptimizerOptions())
+    network_id, _ = runtime.LoadNetwork(optimized)
+    inputs = parser.GetSubgraphInputTensorNames(0)
+    if len(inputs) != 1:
+        raise SystemExit(f"{model_path}: expected one input, found {inputs}")
+    input_info = parser.GetNetworkInputBindingInfo(0, inputs[0])
+    outputs = {name: parser.GetNetworkOutputBindingInfo(0, name) for name in parser.GetSubgraphOutputTensorNames(0)}
+    for name in ("regressors", "classificators"):
+        if name not in outputs:
+            raise SystemExit(f"{model_path}: no output named '{name}' (found {sorted(outputs)})")
+    return runtime, network_id, input_info, outputs
+
+
+def run(runtime, network_id, input_info, outputs, input_path):
+    data = np.fromfile(input_path, dtype="<f4")
+    if data.size != 128 * 128 * 3:
+        raise SystemExit(f"{input_path}: {data.size} floats, expected 1*128*128*3")
+    input_tensors = ann.make_input_tensors([input_info], [data.reshape(1, 128, 128, 3)])
+    names = list(outputs)
+    output_tensors = ann.make_output_tensors([outputs[n] for n in names])
+    runtime.EnqueueWorkload(network_id, input_tensors, output_tensors)
+    results = dict(zip(names, ann.workload_tensors_to_ndarray(output_tensors)))
+    stem = input_path[:-len(".f32")] if input_path.endswith(".f32") else input_path
+    for name in ("regressors", "classificators"):
+        results[name].astype("<f4").tofile(f"{stem}.{name}.f32")
+
+
+def main():
+    if len(sys.argv) < 3:
+        raise SystemExit(__doc__)
+    runtime, network_id, input_info, outputs = load_network(sys.argv[1])
+    for input_path in sys.argv[2:]:
+        run(runtime, network_id, input_info, outputs, input_path)
+
+
+if __name__ == "__main__":
+    main()
