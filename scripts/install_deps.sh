@@ -3,7 +3,7 @@
 #   usage: scripts/install_deps.sh [--runtime]   (--runtime: only what building the library and tools needs)
 set -euo pipefail
 packages=(build-essential cmake libstb-dev)
-[ "${1:-}" = "--runtime" ] || packages+=(doctest-dev libbenchmark-dev python3-torch)
+[ "${1:-}" = "--runtime" ] || packages+=(doctest-dev libbenchmark-dev python3-torch python3-pyarmnn libarmnn-cpuref-backend22)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -66,26 +66,32 @@ public:
         for (size_t i = 0; i < m.operators.size(); ++i) {
             const TfliteOperator& op = m.operators[i];
             if (is_requant(op)) {
-                if (op.inputs.size() != 1 || op.outputs.size() != 1 || op.inputs[0] < 0) fail(int(i), "malformed");
+                if (op.inputs.size() != 1 || op.outputs.size() != 1 || op.inputs[0] < 0 || op.outputs[0] < 0) {
+                    fail(int(i), "malformed");
+                }
                 root_[op.outputs[0]] = root_[op.inputs[0]];
                 visited_[i] = true;
                 continue;
             }
             for (int32_t t : op.inputs)
                 if (t >= 0) users_[root_[t]].push_back(int(i));
-            for (int32_t t : op.outputs) producer_[t] = int(i);
+            for (int32_t t : op.outputs)
+                if (t >= 0) producer_[t] = int(i);
         }
     }
 
     const TfliteOperator& op(int i) const { return m_.operators[i]; }
-    int root(int tensor) const { return root_.at(tensor); }
+    int root(int tensor) const {
+        if (tensor < 0 || size_t(tensor) >= root_.size()) fail("tensor index " + std::to_string(tensor) + " out of range");
+        return root_[size_t(tensor)];
+    }
     int input(int op_index, size_t slot) const {
         const TfliteOperator& o = op(op_index);
         if (slot >= o.inputs.size() || o.inputs[slot] < 0) fail(op_index, "input " + std::to_string(slot) + " missing");
         return root(o.inputs[slot]);
     }
     int output(int op_index) const {
-        if (op(op_index).outputs.size() != 1) fail(op_index, "one output expected");
+        if (op(op_index).outputs.size() != 1 || op(op_index).outputs[0] < 0) fail(op_index, "one output expected");
         return root(op(op_index).outputs[0]);
     }
     int producer(int tensor) const { return producer_[root(tensor)]; }
