@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstring>
 #include <utility>
 
+#include "kernels/coordinates.h"
 #include "kernels/isa_tables.h"
 #include "kernels/kernels.h"
 
@@ -185,16 +185,21 @@ void deinterleave_row(const float* in, int n, float* out) {
 }
 
 // Copies `rows` rows of `cols` floats for input channels [0, channels) into a contiguous tile; at stride 2
-// each row is stored as its even then its odd columns.
+// each row is stored as its even then its odd columns. The rows are short pieces of many far-apart planes,
+// too many streams for the hardware prefetcher, so this also prefetches what follows each piece: the next
+// tile's (or at a row's end, the next row's) part of it, a whole tile of work ahead.
 template <int S>
 void pack_tile(const float* in, size_t in_plane, int in_width, int channels, int rows, int cols, float* out) {
     for (int c = 0; c < channels; ++c, in += in_plane) {
         for (int r = 0; r < rows; ++r, out += cols) {
+            const float* row = in + size_t(r) * in_width;
             if constexpr (S == 1) {
-                std::memcpy(out, in + size_t(r) * in_width, cols * sizeof(float));
+                std::memcpy(out, row, cols * sizeof(float));
             } else {
-                deinterleave_row(in + size_t(r) * in_width, cols, out);
+                deinterleave_row(row, cols, out);
             }
+            for (int i = cols; i < 2 * cols; i += 64 / sizeof(float))
+                _mm_prefetch(reinterpret_cast<const char*>(row + i), _MM_HINT_T0);
         }
     }
 }
@@ -359,20 +364,6 @@ void tanh_avx2(float* x, size_t begin, size_t end) {
 
 // ---------------------------------------------------------------------------------------- pad, resize
 
-// Maps an output coordinate that may lie outside [0, n) back into the plane; -1 means zero padding.
-int source_index(int i, int n, PadMode mode) {
-    if (i >= 0 && i < n) return i;
-    switch (mode) {
-        case PadMode::Reflect:
-            return i < 0 ? -i : 2 * (n - 1) - i;
-        case PadMode::Replicate:
-            return i < 0 ? 0 : n - 1;
-        case PadMode::Zero:
-            break;
-    }
-    return -1;
-}
-
 // Interior rows are one memcpy each (the library's vector copy); only the few border columns go element by
 // element.
 void pad_avx2(const PadShape& s, const float* input, float* output, int c_begin, int c_end) {
@@ -381,14 +372,14 @@ void pad_avx2(const PadShape& s, const float* input, float* output, int c_begin,
         const float* in = input + size_t(c) * s.height * s.width;
         float* out = output + size_t(c) * out_h * out_w;
         for (int oy = 0; oy < out_h; ++oy, out += out_w) {
-            const int y = source_index(oy - s.top, s.height, s.mode);
+            const int y = pad_source_index(oy - s.top, s.height, s.mode);
             if (y < 0) {
                 std::fill(out, out + out_w, 0.f);
                 continue;
             }
             const float* in_row = in + size_t(y) * s.width;
             auto border = [&](int ox) {
-                const int x = source_index(ox - s.left, s.width, s.mode);
+                const int x = pad_source_index(ox - s.left, s.width, s.mode);
                 out[ox] = x < 0 ? 0.f : in_row[x];
             };
             for (int ox = 0; ox < s.left; ++ox) border(ox);
@@ -396,29 +387,6 @@ void pad_avx2(const PadShape& s, const float* input, float* output, int c_begin,
             for (int ox = s.left + s.width; ox < out_w; ++ox) border(ox);
         }
     }
-}
-
-struct Taps {
-    int lo, hi;
-    float frac;
-};
-
-// Same float arithmetic as the scalar reference.
-Taps resize_taps(int dst, int in_size, int out_size, ResizeMode mode) {
-    float src = 0.f;
-    switch (mode) {
-        case ResizeMode::AlignCorners:
-            src = out_size > 1 ? float(dst) * (float(in_size - 1) / float(out_size - 1)) : 0.f;
-            break;
-        case ResizeMode::HalfPixel:
-            src = std::max((float(dst) + 0.5f) * (float(in_size) / float(out_size)) - 0.5f, 0.f);
-            break;
-        case ResizeMode::TfLegacy:
-            src = float(dst) * (float(in_size) / float(out_size));
-            break;
-    }
-    const int lo = std::min(int(src), in_size - 1);
-    return {lo, std::min(lo + 1, in_size - 1), src - float(lo)};
 }
 
 // Lanes src[idx[0..7]] for indices below 16, from two loads and two in-register permutes (bit 3 of an index,
@@ -452,7 +420,7 @@ void resize_bilinear_avx2(const ResizeShape& s, const float* input, float* outpu
     for (int x0 = 0, n = 0; x0 < s.out_width; x0 += n) {
         const int first = resize_taps(x0, s.in_width, s.out_width, s.mode).lo;
         for (n = 0; n < kResizeColumns && x0 + n < s.out_width; ++n) {
-            const Taps t = resize_taps(x0 + n, s.in_width, s.out_width, s.mode);
+            const ResizeTaps t = resize_taps(x0 + n, s.in_width, s.out_width, s.mode);
             if (t.hi - first >= kResizeSpan) break;  // only when shrinking by more than 4x
             lo[n] = t.lo - first, hi[n] = t.hi - first, frac[n] = t.frac;
         }
@@ -467,7 +435,7 @@ void resize_bilinear_avx2(const ResizeShape& s, const float* input, float* outpu
             const float* in = input + size_t(c) * s.in_height * s.in_width + first;
             float* out = output + size_t(c) * s.out_height * s.out_width + x0;
             for (int oy = 0; oy < s.out_height; ++oy, out += s.out_width) {
-                const Taps ty = resize_taps(oy, s.in_height, s.out_height, s.mode);
+                const ResizeTaps ty = resize_taps(oy, s.in_height, s.out_height, s.mode);
                 const float* row_lo = in + size_t(ty.lo) * s.in_width;
                 const float* row_hi = in + size_t(ty.hi) * s.in_width;
                 const __m256 fy = _mm256_set1_ps(ty.frac);
