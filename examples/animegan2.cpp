@@ -1,16 +1,20 @@
-// animegan2: stylize a photo with a converted AnimeGANv2 model.
+// animegan2: stylize a photo with a converted AnimeGANv2 model, or find the faces in it (--detect-faces).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "animegan/animegan.h"
+#include "animegan/face.h"
 
 namespace {
 
 const char* kUsage =
     "usage: animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png [options]\n"
+    "       animegan2 --detect-faces IN.jpg --face-model FACE.gguf [-o OUT.png] [--min-score S]\n"
     "\n"
     "Turns a photo into an anime-style picture with an AnimeGANv2 model converted by animegan-convert.\n"
     "Reads JPEG, PNG or BMP; writes PNG, JPEG or BMP by the output's extension.\n"
@@ -24,6 +28,11 @@ const char* kUsage =
     "  --side-by-side        write the input and the result next to each other\n"
     "  -q, --quiet           print nothing but errors\n"
     "  -h, --help            this text\n"
+    "\n"
+    "face detection (BlazeFace, converted by weights/fetch_face_detector.sh):\n"
+    "  --detect-faces FILE   print one line per face in FILE: score, box, keypoints (pixels); with -o, draw them\n"
+    "  --face-model FILE     converted face detector (.gguf), required with --detect-faces\n"
+    "  --min-score S         drop faces scoring below S (default 0.5)\n"
     "\n"
     "exit status: 0 on success, 1 on any error (the reason is printed), 2 on a usage error\n";
 
@@ -46,12 +55,81 @@ double ms_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
+// --detect-faces ------------------------------------------------------------------------------------------------
+
+float parse_score(const std::string& option, const std::string& text) {
+    char* end = nullptr;
+    const float v = std::strtof(text.c_str(), &end);
+    if (text.empty() || *end || !(v >= 0.f && v <= 1.f)) usage_error(option + " needs a number in [0, 1], got '" + text + "'");
+    return v;
+}
+
+void fill_rect(animegan::Image& image, int x0, int y0, int x1, int y1, const uint8_t (&color)[3]) {
+    x0 = std::max(x0, 0), y0 = std::max(y0, 0), x1 = std::min(x1, image.width), y1 = std::min(y1, image.height);
+    for (int y = y0; y < y1; ++y)
+        for (int x = x0; x < x1; ++x) std::copy_n(color, 3, &image.pixels[(size_t(y) * image.width + x) * 3]);
+}
+
+// Boxes in green and keypoints as red dots, lines thick enough to see on a large photo.
+animegan::Image draw_faces(animegan::Image image, const std::vector<animegan::FaceDetection>& faces) {
+    const uint8_t green[3] = {0, 255, 0}, red[3] = {255, 0, 0};
+    const int t = std::max(2, std::max(image.width, image.height) / 300);
+    for (const animegan::FaceDetection& f : faces) {
+        const int x0 = int(std::lround(f.x0)), y0 = int(std::lround(f.y0));
+        const int x1 = int(std::lround(f.x1)), y1 = int(std::lround(f.y1));
+        fill_rect(image, x0 - t, y0 - t, x1 + t, y0, green);
+        fill_rect(image, x0 - t, y1, x1 + t, y1 + t, green);
+        fill_rect(image, x0 - t, y0, x0, y1, green);
+        fill_rect(image, x1, y0, x1 + t, y1, green);
+        for (const auto& k : f.keypoints) {
+            const int x = int(std::lround(k[0])), y = int(std::lround(k[1]));
+            fill_rect(image, x - t, y - t, x + t + 1, y + t + 1, red);
+        }
+    }
+    return image;
+}
+
+// One line per face, best first: score, box corners, then the keypoints in MediaPipe's order.
+void print_faces(const std::vector<animegan::FaceDetection>& faces) {
+    const char* names[] = {"right_eye", "left_eye", "nose", "mouth", "right_ear", "left_ear"};
+    for (size_t i = 0; i < faces.size(); ++i) {
+        const animegan::FaceDetection& f = faces[i];
+        std::printf("face %zu score %.4f box %.1f %.1f %.1f %.1f", i + 1, f.score, f.x0, f.y0, f.x1, f.y1);
+        for (int k = 0; k < 6; ++k) std::printf(" %s %.1f %.1f", names[k], f.keypoints[k][0], f.keypoints[k][1]);
+        std::printf("\n");
+    }
+}
+
+int detect_faces(const std::string& input_path, const std::string& model_path, const std::string& output_path,
+                 const animegan::FaceDetectorOptions& options, int threads, bool quiet) {
+    try {
+        auto t = std::chrono::steady_clock::now();
+        const animegan::FaceDetector detector = animegan::FaceDetector::load(model_path, threads);
+        const animegan::Image photo = animegan::load_image(input_path);
+        if (!quiet) std::printf("model   %s: \"%s\" (%.0f ms)\n", model_path.c_str(), detector.name().c_str(), ms_since(t));
+        t = std::chrono::steady_clock::now();
+        const std::vector<animegan::FaceDetection> faces = detector.detect(photo, options);
+        if (!quiet) std::printf("input   %s: %dx%d, %zu face(s) in %.1f ms\n", input_path.c_str(), photo.width, photo.height, faces.size(), ms_since(t));
+        print_faces(faces);
+        if (!output_path.empty()) {
+            animegan::save_image(output_path, draw_faces(photo, faces));
+            if (!quiet) std::printf("output  %s\n", output_path.c_str());
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "animegan2: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string model_path, input_path, output_path;
     int max_side = 1024, threads = 0;
     bool side_by_side = false, quiet = false;
+    std::string faces_input, face_model;
+    animegan::FaceDetectorOptions face_options;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -75,9 +153,20 @@ int main(int argc, char** argv) {
             side_by_side = true;
         } else if (arg == "-q" || arg == "--quiet") {
             quiet = true;
+        } else if (arg == "--detect-faces") {
+            faces_input = value();
+        } else if (arg == "--face-model") {
+            face_model = value();
+        } else if (arg == "--min-score") {
+            face_options.min_score = parse_score(arg, value());
         } else {
             usage_error("unknown argument '" + arg + "'");
         }
+    }
+    if (faces_input.empty() && !face_model.empty()) usage_error("--face-model needs --detect-faces IN.jpg");
+    if (!faces_input.empty()) {
+        if (face_model.empty()) usage_error("--detect-faces needs --face-model FACE.gguf");
+        return detect_faces(faces_input, face_model, output_path, face_options, threads, quiet);
     }
     if (model_path.empty()) usage_error("no model: give -m MODEL.gguf");
     if (input_path.empty()) usage_error("no input: give -i IN.jpg");

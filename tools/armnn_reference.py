@@ -10,18 +10,14 @@ Each INPUT.f32 holds the network input as raw little-endian float32, [1, 128, 12
 writes INPUT.regressors.f32 ([1, 896, 16]) and INPUT.classificators.f32 ([1, 896, 1], logits) next to it.
 Needs Debian's python3-pyarmnn (apt-get install python3-pyarmnn python3-numpy).
 """
-import os
+import logging
 import sys
 
 import numpy as np
 
-# pyarmnn prints a line for each parser it lacks (Caffe, ONNX, TF) on import; they are not ours to report.
-with open(os.devnull, "w") as devnull:
-    stdout, sys.stdout = sys.stdout, devnull
-    try:
-        import pyarmnn as ann
-    finally:
-        sys.stdout = stdout
+# pyarmnn logs a warning for each parser it was built without (Caffe, ONNX, TF); only TFLite matters here.
+logging.getLogger("pyarmnn").setLevel(logging.ERROR)
+import pyarmnn as ann  # noqa: E402
 
 
 def load_network(model_path):

@@ -73,7 +73,10 @@ public:
         throw NotBlazeFace{where + ": '" + name(tensor) + "' is not a constant"};
     }
 
-    const std::vector<int32_t>& shape(int tensor) const { return m_.tensors.at(size_t(tensor)).shape; }
+    const std::vector<int32_t>& shape(int tensor) const {
+        static const std::vector<int32_t> absent;  // for -1, an optional input left out
+        return tensor >= 0 && size_t(tensor) < m_.tensors.size() ? m_.tensors[tensor].shape : absent;
+    }
     std::string name(int tensor) const {
         return tensor >= 0 && size_t(tensor) < m_.tensors.size() ? m_.tensors[tensor].name : "?";
     }
