@@ -1,20 +1,24 @@
-// animegan2: stylize a photo with a converted AnimeGANv2 model, or find the faces in it (--detect-faces).
+// animegan2: stylize a photo with a converted AnimeGANv2 model (optionally re-stylizing each face, --face), or
+// find the faces in it (--detect-faces).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "animegan/animegan.h"
 #include "animegan/face.h"
+#include "animegan/face_pass.h"
 
 namespace {
 
 const char* kUsage =
     "usage: animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png [options]\n"
-    "       animegan2 --detect-faces IN.jpg --face-model FACE.gguf [-o OUT.png] [--min-score S]\n"
+    "       animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png --face --detector FACE.gguf [--face-model GEN.gguf]\n"
+    "       animegan2 --detect-faces IN.jpg --detector FACE.gguf [-o OUT.png] [--min-score S]\n"
     "\n"
     "Turns a photo into an anime-style picture with an AnimeGANv2 model converted by animegan-convert.\n"
     "Reads JPEG, PNG or BMP; writes PNG, JPEG or BMP by the output's extension.\n"
@@ -27,11 +31,16 @@ const char* kUsage =
     "  --threads N           worker threads (default: all cores)\n"
     "  --side-by-side        write the input and the result next to each other\n"
     "  -q, --quiet           print nothing but errors\n"
+    "  -v, --verbose         also print each face's box and seam metric (with --face)\n"
     "  -h, --help            this text\n"
     "\n"
-    "face detection (BlazeFace, converted by weights/fetch_face_detector.sh):\n"
+    "faces (BlazeFace detector, converted by weights/fetch_face_detector.sh):\n"
+    "  --detector FILE       converted face detector (.gguf), required with --face and --detect-faces\n"
+    "  --face                face pass: stylize each face on its own, level and enlarged, and blend it back in\n"
+    "  --face-model FILE     generator for the faces (.gguf, e.g. face_paint_512_v2); default: the -m model\n"
+    "  --face-size N         side of the face crop the face generator runs on (default 512)\n"
+    "  --min-face N          leave faces smaller than N pixels as the scene model made them (default 24)\n"
     "  --detect-faces FILE   print one line per face in FILE: score, box, keypoints (pixels); with -o, draw them\n"
-    "  --face-model FILE     converted face detector (.gguf), required with --detect-faces\n"
     "  --min-score S         drop faces scoring below S (default 0.5)\n"
     "\n"
     "exit status: 0 on success, 1 on any error (the reason is printed), 2 on a usage error\n";
@@ -122,14 +131,44 @@ int detect_faces(const std::string& input_path, const std::string& model_path, c
     return 0;
 }
 
+// --face ---------------------------------------------------------------------------------------------------------
+
+// Loads the detector (and the face generator, if any), runs the face pass and prints where the time went.
+animegan::Image run_face_pass(const animegan::Generator& scene, const std::string& detector_path,
+                              const std::string& face_model_path, const animegan::Image& input,
+                              const animegan::FacePassOptions& options, int threads, bool quiet, bool verbose) {
+    const animegan::FaceDetector detector = animegan::FaceDetector::load(detector_path, threads);
+    std::unique_ptr<animegan::Generator> face_model;
+    if (!face_model_path.empty()) {
+        face_model = std::make_unique<animegan::Generator>(animegan::Generator::load(face_model_path, threads));
+    }
+    animegan::FacePassReport r;
+    const animegan::Image result = animegan::stylize_with_faces(scene, face_model.get(), detector, input, options, &r);
+    if (quiet) return result;
+    std::printf("scene   %.1f ms\n", r.scene_ms);
+    std::printf("faces   %zu found in %.1f ms (%s), %zu blended\n", r.faces.size(), r.detect_ms, detector.name().c_str(),
+                r.blended.size());
+    for (size_t k = 0; k < r.blended.size(); ++k) {
+        const animegan::FaceDetection& f = r.faces[size_t(r.blended[k])];
+        std::printf("  face %d: stylize %.1f ms, blend %.1f ms", r.blended[k] + 1, r.face_stylize_ms[k], r.face_blend_ms[k]);
+        if (verbose) {
+            std::printf(", box %.0f %.0f %.0f %.0f, score %.2f, seam metric %.3f", f.x0, f.y0, f.x1, f.y1, f.score,
+                        r.seam_metric[k]);
+        }
+        std::printf("\n");
+    }
+    std::printf("face pass: stylize %.1f ms, blend %.1f ms\n", r.stylize_faces_ms, r.blend_ms);
+    return result;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string model_path, input_path, output_path;
     int max_side = 1024, threads = 0;
-    bool side_by_side = false, quiet = false;
-    std::string faces_input, face_model;
-    animegan::FaceDetectorOptions face_options;
+    bool side_by_side = false, quiet = false, verbose = false, face_pass = false;
+    std::string faces_input, detector_path, face_model;
+    animegan::FacePassOptions face_options;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -153,21 +192,32 @@ int main(int argc, char** argv) {
             side_by_side = true;
         } else if (arg == "-q" || arg == "--quiet") {
             quiet = true;
+        } else if (arg == "-v" || arg == "--verbose") {
+            verbose = true;
+        } else if (arg == "--face") {
+            face_pass = true;
+        } else if (arg == "--detector") {
+            detector_path = value();
+        } else if (arg == "--face-size") {
+            face_options.face_size = parse_int(arg, value(), animegan::kMinSide, 4096);
+        } else if (arg == "--min-face") {
+            face_options.min_face_px = parse_int(arg, value(), 1, 1 << 16);
         } else if (arg == "--detect-faces") {
             faces_input = value();
         } else if (arg == "--face-model") {
             face_model = value();
         } else if (arg == "--min-score") {
-            face_options.min_score = parse_score(arg, value());
+            face_options.detector.min_score = parse_score(arg, value());
         } else {
             usage_error("unknown argument '" + arg + "'");
         }
     }
-    if (faces_input.empty() && !face_model.empty()) usage_error("--face-model needs --detect-faces IN.jpg");
     if (!faces_input.empty()) {
-        if (face_model.empty()) usage_error("--detect-faces needs --face-model FACE.gguf");
-        return detect_faces(faces_input, face_model, output_path, face_options, threads, quiet);
+        if (detector_path.empty()) usage_error("--detect-faces needs --detector FACE.gguf");
+        return detect_faces(faces_input, detector_path, output_path, face_options.detector, threads, quiet);
     }
+    if (face_pass && detector_path.empty()) usage_error("--face needs --detector FACE.gguf");
+    if (!face_pass && !face_model.empty()) usage_error("--face-model needs --face");
     if (model_path.empty()) usage_error("no model: give -m MODEL.gguf");
     if (input_path.empty()) usage_error("no input: give -i IN.jpg");
     if (output_path.empty()) usage_error("no output: give -o OUT.png");
@@ -199,9 +249,14 @@ int main(int argc, char** argv) {
         animegan::RunOptions run;
         run.on_stage = [&](const std::string& stage, double ms) { say("  %-10s %8.1f ms\n", stage.c_str(), ms); };
         t = std::chrono::steady_clock::now();
-        animegan::Image result = generator.stylize(input, run);
-        say("network %.1f ms (activations peaked at %.0f MB)\n", ms_since(t),
-            generator.last_peak_activation_bytes() / 1048576.0);
+        animegan::Image result;
+        if (face_pass) {
+            result = run_face_pass(generator, detector_path, face_model, input, face_options, threads, quiet, verbose);
+        } else {
+            result = generator.stylize(input, run);
+            say("network %.1f ms (activations peaked at %.0f MB)\n", ms_since(t),
+                generator.last_peak_activation_bytes() / 1048576.0);
+        }
 
         t = std::chrono::steady_clock::now();
         if (side_by_side) result = animegan::side_by_side(input, result);

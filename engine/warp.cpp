@@ -1,0 +1,170 @@
+// Face crop geometry: one affine map per face (crop pixel -> photo pixel), used forwards to cut the aligned crop
+// and backwards to paste the stylized crop, so the two are exact inverses of each other.
+#include "engine/warp.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace animegan::facewarp {
+namespace {
+
+// Blend ellipse radii as fractions of the crop side. With the default crop of 1.8 box sides they are 0.65 and
+// 0.76 box sides: cheeks, forehead and chin, not the background; they stay inside the crop with room for the
+// feathering (3 sigma = 0.06 of the side), so the warped-back face covers every pixel the blend touches.
+constexpr double kEllipseRx = 0.36, kEllipseRy = 0.42;
+constexpr float kFeatherFraction = 0.02f;
+
+// Index i reflected into [0, n) (period 2n, edge pixels repeated once), for sampling outside the photo.
+int mirror(int i, int n) {
+    const int period = 2 * n;
+    int m = i % period;
+    if (m < 0) m += period;
+    return m < n ? m : period - 1 - m;
+}
+
+// Bilinear sample of channel c at fractional pixel (x, y); coordinates already inside the image.
+float sample(const Image& image, double x, double y, int c) {
+    const int x0 = int(std::floor(x)), y0 = int(std::floor(y));
+    const float fx = float(x - x0), fy = float(y - y0);
+    auto at = [&](int xi, int yi) {
+        return float(image.pixels[(size_t(mirror(yi, image.height)) * image.width + mirror(xi, image.width)) * 3 + c]);
+    };
+    const float top = at(x0, y0) + fx * (at(x0 + 1, y0) - at(x0, y0));
+    const float bottom = at(x0, y0 + 1) + fx * (at(x0 + 1, y0 + 1) - at(x0, y0 + 1));
+    return top + fy * (bottom - top);
+}
+
+int round_up_to_nested(int n) { return (n - 1 + 15) / 16 * 16 + 1; }
+
+}  // namespace
+
+Affine Affine::inverse() const {
+    const double det = a * d - b * c;
+    Affine inv;
+    inv.a = d / det, inv.b = -b / det, inv.c = -c / det, inv.d = a / det;
+    inv.tx = -(inv.a * tx + inv.b * ty);
+    inv.ty = -(inv.c * tx + inv.d * ty);
+    return inv;
+}
+
+Affine face_crop_transform(const FaceDetection& face, float crop_scale, int side) {
+    // The box is in continuous coordinates (pixel i spans [i, i + 1]); the map works on pixel centres.
+    const double cx = 0.5 * (face.x0 + face.x1) - 0.5, cy = 0.5 * (face.y0 + face.y1) - 0.5;
+    const double ex = face.keypoints[kLeftEye][0] - face.keypoints[kRightEye][0];
+    const double ey = face.keypoints[kLeftEye][1] - face.keypoints[kRightEye][1];
+    const double angle = std::atan2(ey, ex);  // the person's left eye is on the photo's right when upright
+    const double extent = crop_scale * std::max(face.x1 - face.x0, face.y1 - face.y0);
+    const double k = extent / side, co = k * std::cos(angle), si = k * std::sin(angle);
+    const double mid = 0.5 * (side - 1);
+    Affine t;
+    t.a = co, t.b = -si, t.c = si, t.d = co;
+    t.tx = cx - (co * mid - si * mid);
+    t.ty = cy - (si * mid + co * mid);
+    return t;
+}
+
+Image warp_crop(const Image& photo, const Affine& crop_to_photo, int side) {
+    Image crop;
+    crop.width = crop.height = side;
+    crop.pixels.resize(size_t(side) * side * 3);
+    for (int v = 0; v < side; ++v) {
+        for (int u = 0; u < side; ++u) {
+            double x, y;
+            crop_to_photo.apply(u, v, x, y);
+            for (int c = 0; c < 3; ++c) {
+                crop.pixels[(size_t(v) * side + u) * 3 + c] = uint8_t(std::lround(std::clamp(sample(photo, x, y, c), 0.f, 255.f)));
+            }
+        }
+    }
+    return crop;
+}
+
+Rect mask_rect(const Affine& t, int side, float feather_sigma) {
+    const double rx = kEllipseRx * side, ry = kEllipseRy * side, mid = 0.5 * (side - 1);
+    const double hx = std::hypot(t.a * rx, t.b * ry), hy = std::hypot(t.c * rx, t.d * ry);
+    double cx, cy;
+    t.apply(mid, mid, cx, cy);
+    const int margin = int(std::ceil(3 * feather_sigma)) + 2;
+    Rect r;
+    r.w = round_up_to_nested(2 * (int(std::ceil(hx)) + margin) + 1);
+    r.h = round_up_to_nested(2 * (int(std::ceil(hy)) + margin) + 1);
+    r.x0 = int(std::lround(cx)) - r.w / 2;
+    r.y0 = int(std::lround(cy)) - r.h / 2;
+    return r;
+}
+
+std::vector<float> image_planes(const Image& image, const Rect& r) {
+    const size_t plane = size_t(r.w) * r.h;
+    std::vector<float> out(plane * 3);
+    for (int j = 0; j < r.h; ++j) {
+        const int y = std::clamp(r.y0 + j, 0, image.height - 1);
+        for (int i = 0; i < r.w; ++i) {
+            const int x = std::clamp(r.x0 + i, 0, image.width - 1);
+            for (int c = 0; c < 3; ++c) out[c * plane + size_t(j) * r.w + i] = image.pixels[(size_t(y) * image.width + x) * 3 + c];
+        }
+    }
+    return out;
+}
+
+std::vector<float> warp_back(const Image& crop, const Affine& crop_to_photo, const Rect& r,
+                             const std::vector<float>& fallback) {
+    const Affine to_crop = crop_to_photo.inverse();
+    const size_t plane = size_t(r.w) * r.h;
+    std::vector<float> out = fallback;
+    for (int j = 0; j < r.h; ++j) {
+        for (int i = 0; i < r.w; ++i) {
+            double u, v;
+            to_crop.apply(r.x0 + i, r.y0 + j, u, v);
+            if (u < 0 || v < 0 || u > crop.width - 1 || v > crop.height - 1) continue;
+            for (int c = 0; c < 3; ++c) out[c * plane + size_t(j) * r.w + i] = sample(crop, u, v, c);
+        }
+    }
+    return out;
+}
+
+std::vector<uint8_t> blend_mask(const Affine& crop_to_photo, int side, const Rect& r, int photo_w, int photo_h) {
+    const Affine to_crop = crop_to_photo.inverse();
+    const double rx = kEllipseRx * side, ry = kEllipseRy * side, mid = 0.5 * (side - 1);
+    std::vector<uint8_t> mask(size_t(r.w) * r.h, 0);
+    for (int j = 1; j < r.h - 1; ++j) {
+        const int y = r.y0 + j;
+        if (y < 0 || y >= photo_h) continue;
+        for (int i = 1; i < r.w - 1; ++i) {
+            const int x = r.x0 + i;
+            if (x < 0 || x >= photo_w) continue;
+            double u, v;
+            to_crop.apply(x, y, u, v);
+            const double du = (u - mid) / rx, dv = (v - mid) / ry;
+            mask[size_t(j) * r.w + i] = du * du + dv * dv <= 1.0;
+        }
+    }
+    return mask;
+}
+
+float feather_sigma(int side) { return std::max(0.7f, kFeatherFraction * side); }
+
+std::vector<float> feather(const std::vector<uint8_t>& mask, int w, int h, float sigma) {
+    const int radius = std::max(1, int(std::ceil(3 * sigma)));
+    std::vector<float> kernel(2 * radius + 1);
+    float sum = 0;
+    for (int k = -radius; k <= radius; ++k) sum += kernel[k + radius] = std::exp(-0.5f * k * k / (sigma * sigma));
+    for (float& k : kernel) k /= sum;
+    std::vector<float> rows(mask.size()), out(mask.size());
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            float acc = 0;
+            for (int k = -radius; k <= radius; ++k) acc += kernel[k + radius] * mask[size_t(y) * w + std::clamp(x + k, 0, w - 1)];
+            rows[size_t(y) * w + x] = acc;
+        }
+    }
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            float acc = 0;
+            for (int k = -radius; k <= radius; ++k) acc += kernel[k + radius] * rows[size_t(std::clamp(y + k, 0, h - 1)) * w + x];
+            out[size_t(y) * w + x] = std::min(acc, 1.f);
+        }
+    }
+    return out;
+}
+
+}  // namespace animegan::facewarp
