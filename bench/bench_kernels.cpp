@@ -46,9 +46,9 @@ double thread_seconds() {
 constexpr float kMul = 0.9999f, kAdd = 0.0001f;
 volatile float g_sink;
 
-// The scalar peak runs the same a * b + c the scalar kernels are made of, built for the baseline instruction set:
-// a multiply and an add on x86-64 (no FMA there), an FMA on aarch64. An empty asm pins each chain to its own
-// register, so the compiler cannot vectorize them.
+// The scalar peak runs the same a * b + c the scalar kernels are made of, built for the baseline instruction
+// set: a multiply and an add on x86-64 (no FMA there), an FMA on aarch64. An empty asm pins each chain to its
+// own register, so the compiler cannot vectorize them.
 #if defined(__x86_64__)
 #define SCALAR_REGISTER "+x"
 #elif defined(__aarch64__)
@@ -74,7 +74,8 @@ double peak_scalar(long rounds) {
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) double peak_avx2(long rounds) {
-    constexpr int kChains = 12;  // 12 of the 16 ymm registers: >= latency (4-5) x 2 FMA ports on current cores
+    // 12 of the 16 ymm registers: >= latency (4-5) x 2 FMA ports on current cores.
+    constexpr int kChains = 12;
     __m256 acc[kChains];
     const __m256 m = _mm256_set1_ps(kMul), a = _mm256_set1_ps(kAdd);
     for (__m256& x : acc) x = _mm256_setzero_ps();
@@ -162,7 +163,6 @@ Tensor random_tensor(int c, int h, int w, unsigned seed) {
     return t;
 }
 
-
 struct Conv {
     const char* kind;  // "conv" or "dwconv"
     int out_hw, in_c, out_c, kernel, stride;
@@ -172,8 +172,8 @@ struct Conv {
 
 void bench_conv(benchmark::State& state, const KernelTable* table, Conv c) {
     const int groups = std::string(c.kind) == "dwconv" ? c.in_c : 1;
-    const ConvShape shape{c.in_c, c.in_hw(), c.in_hw(), c.out_c, c.out_hw, c.out_hw, c.kernel, c.kernel, c.stride,
-                          groups};
+    const ConvShape shape{c.in_c,   c.in_hw(), c.in_hw(), c.out_c,  c.out_hw,
+                          c.out_hw, c.kernel,  c.kernel,  c.stride, groups};
     const Tensor input = random_tensor(c.in_c, c.in_hw(), c.in_hw(), 1);
     const Tensor weight = random_tensor(c.out_c, c.in_c / groups, c.kernel * c.kernel, 2);
     const Tensor bias = random_tensor(1, 1, c.out_c, 3);
@@ -186,7 +186,8 @@ void bench_conv(benchmark::State& state, const KernelTable* table, Conv c) {
         benchmark::DoNotOptimize(output.data());
     }
     const double seconds = thread_seconds() - t0;
-    state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     const auto peak = g_peak_gflops.find(table->isa);
     if (peak != g_peak_gflops.end() && seconds > 0) {
         state.counters["peak%"] = 100.0 * flops * 1e-9 * double(state.iterations()) / seconds / peak->second;
@@ -238,6 +239,7 @@ void bench_tanh(benchmark::State& state, const KernelTable* table) {
 
 // The generator's convolutions at a 512x512 input, in network order. The inverted residual blocks of block C
 // appear twice: the first (128 -> 256 channels, bottleneck 256) and the three others (bottleneck 512).
+// clang-format off
 const Conv kConvs[] = {
     {"conv", 512, 3, 32, 7, 1, false},     // block A
     {"conv", 256, 32, 64, 3, 2, false},
@@ -257,14 +259,15 @@ const Conv kConvs[] = {
     {"conv", 512, 64, 32, 7, 1, false},
     {"conv", 512, 32, 3, 1, 1, false},     // output layer
 };
+// clang-format on
 
 void register_benchmarks(const KernelTable* table) {
     const std::string isa = table->isa;
     for (const Conv& c : kConvs) {
-        const std::string name = std::string(c.kind) + std::to_string(c.kernel) + "x" + std::to_string(c.kernel) +
-                                 "_s" + std::to_string(c.stride) + "/" + std::to_string(c.out_hw) + "x" +
-                                 std::to_string(c.out_hw) + "_c" + std::to_string(c.in_c) + "_k" +
-                                 std::to_string(c.out_c) + "/" + isa;
+        const std::string name = std::string(c.kind) + std::to_string(c.kernel) + "x" +
+                                 std::to_string(c.kernel) + "_s" + std::to_string(c.stride) + "/" +
+                                 std::to_string(c.out_hw) + "x" + std::to_string(c.out_hw) + "_c" +
+                                 std::to_string(c.in_c) + "_k" + std::to_string(c.out_c) + "/" + isa;
         benchmark::RegisterBenchmark(name.c_str(), bench_conv, table, c)->Unit(benchmark::kMillisecond);
     }
     const auto add = [&](const std::string& name, void (*fn)(benchmark::State&, const KernelTable*)) {

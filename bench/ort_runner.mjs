@@ -3,8 +3,8 @@
 //   node bench/ort_runner.mjs --ort DIR --model model_512x512.onnx --size 512x512 --threads 1 --iters 3
 //
 // DIR is where onnxruntime-node is installed (DIR/node_modules/onnxruntime-node). One warm-up run on the same
-// deterministic input as e2e_runner.cpp, then `iters` timed runs; prints {"ms": [...], "mean_abs": ...,
-// "isa": "onnxruntime X"}.
+// deterministic input as e2e_runner.cpp, then `iters` timed runs; prints {"ms": [...], "cpu_ms": [...],
+// "mean_abs": ..., "isa": "onnxruntime X"} (cpu_ms: process CPU time, all threads).
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -24,16 +24,19 @@ const session = await ort.InferenceSession.create(args.model, {
 const data = new Float32Array(3 * height * width);
 for (let c = 0; c < 3; ++c)
   for (let y = 0; y < height; ++y)
-    for (let x = 0; x < width; ++x) data[(c * height + y) * width + x] = 0.9 * Math.sin(0.031 * x + 0.017 * y + 1.7 * c);
+    for (let x = 0; x < width; ++x)
+      data[(c * height + y) * width + x] = 0.9 * Math.sin(0.031 * x + 0.017 * y + 1.7 * c);
 const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [1, 3, height, width]) };
 
 await session.run(feeds);  // warm-up
-const ms = [];
+const ms = [], cpuMs = [];
 let output;
 for (let i = 0; i < iters; ++i) {
-  const t0 = process.hrtime.bigint();
+  const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
   output = (await session.run(feeds))[session.outputNames[0]].data;
+  const cpu = process.cpuUsage(c0);
   ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  cpuMs.push((cpu.user + cpu.system) / 1e3);
 }
 const meanAbs = output.reduce((s, v) => s + Math.abs(v), 0) / output.length;
-console.log(JSON.stringify({ ms, mean_abs: meanAbs, isa: `onnxruntime ${ort.env.versions.node}` }));
+console.log(JSON.stringify({ ms, cpu_ms: cpuMs, mean_abs: meanAbs, isa: `onnxruntime ${ort.env.versions.node}` }));

@@ -5,7 +5,8 @@
 
 Loads the state dict into the Generator of tools/torch_reference.py (default options: align_corners upsampling,
 one norm group, as the GGUF and the ONNX export), runs one warm-up forward on the same deterministic input as
-e2e_runner.cpp, then `iters` timed forwards; prints {"ms": [...], "mean_abs": ..., "isa": "torch X"}.
+e2e_runner.cpp, then `iters` timed forwards; prints {"ms": [...], "cpu_ms": [...], "mean_abs": ...,
+"isa": "torch X"} (cpu_ms: process CPU time, all threads).
 """
 import argparse
 import json
@@ -38,14 +39,16 @@ def main():
     xx = torch.arange(width, dtype=torch.float64)[None, :]
     x = torch.stack([0.9 * torch.sin(0.031 * xx + 0.017 * yy + 1.7 * c) for c in range(3)])[None].float()
 
-    ms = []
+    ms, cpu_ms = [], []
     with torch.no_grad():
         model(x)  # warm-up
         for _ in range(args.iters):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             y = model(x)
+            cpu_ms.append((time.process_time() - c0) * 1000)
             ms.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"ms": ms, "mean_abs": y.abs().mean().item(), "isa": f"torch {torch.__version__}"}))
+    print(json.dumps({"ms": ms, "cpu_ms": cpu_ms, "mean_abs": y.abs().mean().item(),
+                      "isa": f"torch {torch.__version__}"}))
 
 
 if __name__ == "__main__":
