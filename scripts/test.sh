@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs dependencies, builds twice (optimized, and with AddressSanitizer + UBSan), and
-# runs every test. Tests that need PyTorch or ../shared skip with a printed reason where those are absent.
+# runs every test, then cross-builds for aarch64 and runs the NEON kernels under qemu (scripts/test_aarch64.sh).
+# Tests that need PyTorch or ../shared skip with a printed reason where those are absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -18,3 +19,6 @@ cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DANIMEGAN_SANITIZE=ON -DA
 cmake --build build/sanitize -j "$jobs" --target animegan_tests
 echo "== tests (sanitizers)"
 ctest --test-dir build/sanitize --output-on-failure -L sanitize
+
+echo "== aarch64: cross build, NEON kernels and one golden under qemu-user"
+scripts/test_aarch64.sh
