@@ -45,26 +45,17 @@ std::string write_model(const std::string& path,
     return path;
 }
 
-void check_error_mentions(const std::function<void()>& fn, const std::string& needle) {
-    try {
-        fn();
-        FAIL_CHECK("no error; expected one mentioning '" << needle << "'");
-    } catch (const Error& e) {
-        CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos, "error was: " << e.what());
-    }
-}
-
 }  // namespace
 
 TEST_SUITE("bad_input") {
 
 TEST_CASE("images that are missing, empty, not images, truncated or absurd") {
     const std::string dir = testing::scratch_dir("bad_images");
-    check_error_mentions([&] { load_image(dir + "/missing.png"); }, "cannot open");
+    testing::check_error_mentions([&] { load_image(dir + "/missing.png"); }, "cannot open");
     testing::write_bytes(dir + "/empty.png", {});
-    check_error_mentions([&] { load_image(dir + "/empty.png"); }, "empty");
+    testing::check_error_mentions([&] { load_image(dir + "/empty.png"); }, "empty");
     testing::write_bytes(dir + "/text.jpg", std::vector<uint8_t>(100, 'x'));
-    check_error_mentions([&] { load_image(dir + "/text.jpg"); }, "not a readable image");
+    testing::check_error_mentions([&] { load_image(dir + "/text.jpg"); }, "not a readable image");
     testing::write_bytes(dir + "/zero.png", png_header(0, 0));
     CHECK_THROWS_AS(load_image(dir + "/zero.png"), Error);
     testing::write_bytes(dir + "/huge.png", png_header(100000, 100000));
@@ -92,30 +83,30 @@ TEST_CASE("images that are missing, empty, not images, truncated or absurd") {
 TEST_CASE("generator input sizes out of range") {
     const std::string dir = testing::scratch_dir("bad_sizes");
     const Generator g = Generator::load(write_model(dir + "/m.gguf", [](auto&, auto&) {}), 1);
-    check_error_mentions([&] { g.forward(Tensor(3, 7, 64)); }, "too small");
-    check_error_mentions([&] { g.forward(Tensor(3, 4100, 4100)); }, "too large");
-    check_error_mentions([&] { g.forward(Tensor(1, 64, 64)); }, "3 channels");
+    testing::check_error_mentions([&] { g.forward(Tensor(3, 7, 64)); }, "too small");
+    testing::check_error_mentions([&] { g.forward(Tensor(3, 4100, 4100)); }, "too large");
+    testing::check_error_mentions([&] { g.forward(Tensor(1, 64, 64)); }, "3 channels");
 }
 
 TEST_CASE("model files with missing, mis-shaped, extra tensors or wrong metadata") {
     const std::string dir = testing::scratch_dir("bad_models");
-    check_error_mentions([&] { Generator::load(dir + "/missing.gguf"); }, "missing.gguf");
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] { Generator::load(dir + "/missing.gguf"); }, "missing.gguf");
+    testing::check_error_mentions([&] {
         Generator::load(write_model(dir + "/a.gguf", [](auto&, auto& specs) { specs.erase(specs.begin() + 5); }));
     }, "missing tensor");
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] {
         Generator::load(write_model(dir + "/b.gguf", [](auto&, auto& specs) { specs[3].shape[0] += 1; }));
     }, "has shape");
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] {
         Generator::load(write_model(dir + "/c.gguf", [](auto&, auto& specs) { specs.push_back({"extra.weight", {4}}); }));
     }, "unexpected tensor");
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] {
         Generator::load(write_model(dir + "/d.gguf", [](auto& w, auto&) { w.set_string("general.architecture", "llama"); }));
     }, "architecture");
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] {
         Generator::load(write_model(dir + "/e.gguf", [](auto& w, auto&) { w.set_string("animeganv2.upsample_mode", "nearest"); }));
     }, "upsample");
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] {
         Generator::load(write_model(dir + "/f.gguf", [](auto& w, auto&) { w.set_u32("animeganv2.norm_groups", 3); }));
     }, "norm_groups");
 }
@@ -145,9 +136,9 @@ TEST_CASE("truncated and corrupted model files") {
 
 TEST_CASE("converter inputs that are not generator checkpoints") {
     const std::string dir = testing::scratch_dir("bad_checkpoints");
-    check_error_mentions([&] { convert_to_gguf(dir + "/none.pt", dir + "/o.gguf"); }, "cannot open");
+    testing::check_error_mentions([&] { convert_to_gguf(dir + "/none.pt", dir + "/o.gguf"); }, "cannot open");
     testing::write_bytes(dir + "/text.pt", std::vector<uint8_t>(64, 'a'));
-    check_error_mentions([&] { convert_to_gguf(dir + "/text.pt", dir + "/o.gguf"); }, "not a PyTorch");
+    testing::check_error_mentions([&] { convert_to_gguf(dir + "/text.pt", dir + "/o.gguf"); }, "not a PyTorch");
 
     const std::string reason = testing::torch_unavailable_reason();
     if (!reason.empty()) {
@@ -171,9 +162,9 @@ TEST_CASE("converter inputs that are not generator checkpoints") {
     }());
     REQUIRE(testing::run_command("/usr/bin/python3 " + script + " " + dir + " > " + dir + "/make.log 2>&1") == 0);
     CHECK_NOTHROW(convert_to_gguf(dir + "/good.pt", dir + "/good.gguf"));
-    check_error_mentions([&] { convert_to_gguf(dir + "/shape.pt", dir + "/o.gguf"); }, "block_b.1.1.weight");
-    check_error_mentions([&] { convert_to_gguf(dir + "/missing.pt", dir + "/o.gguf"); }, "block_e.2.2.bias");
-    check_error_mentions([&] { convert_to_gguf(dir + "/other.pt", dir + "/o.gguf"); }, "missing tensor");
+    testing::check_error_mentions([&] { convert_to_gguf(dir + "/shape.pt", dir + "/o.gguf"); }, "block_b.1.1.weight");
+    testing::check_error_mentions([&] { convert_to_gguf(dir + "/missing.pt", dir + "/o.gguf"); }, "block_e.2.2.bias");
+    testing::check_error_mentions([&] { convert_to_gguf(dir + "/other.pt", dir + "/o.gguf"); }, "missing tensor");
 
     const std::vector<uint8_t> good = testing::read_bytes(dir + "/good.pt");
     std::mt19937 rng(12);

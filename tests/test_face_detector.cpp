@@ -123,15 +123,6 @@ std::string write_synthetic(const std::string& path, const std::map<std::string,
     return path;
 }
 
-void check_error_mentions(const std::function<void()>& fn, const std::string& needle) {
-    try {
-        fn();
-        FAIL_CHECK("no error; expected one mentioning '" << needle << "'");
-    } catch (const Error& e) {
-        CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos, "error was: " << e.what());
-    }
-}
-
 }  // namespace
 
 TEST_SUITE("face") {
@@ -313,7 +304,7 @@ TEST_CASE("the importer recognizes BlazeFace by its graph and says what differs 
 TEST_CASE("bad input: wrong architecture, broken tensors, wrong sizes") {
     const std::string dir = testing::scratch_dir("face_bad");
     const std::string blazeface = write_synthetic(dir + "/blazeface.gguf", {});
-    check_error_mentions([&] { Generator::load(blazeface); }, "is 'blazeface', expected 'animeganv2'");
+    testing::check_error_mentions([&] { Generator::load(blazeface); }, "is 'blazeface', expected 'animeganv2'");
 
     weights::GgufWriter generator;
     generator.set_string("general.architecture", "animeganv2");
@@ -324,30 +315,30 @@ TEST_CASE("bad input: wrong architecture, broken tensors, wrong sizes") {
         generator.add_tensor(s.name, s.shape, zeros.data(), weights::GgufType::F32);
     }
     generator.write(dir + "/generator.gguf");
-    check_error_mentions([&] { FaceDetector::load(dir + "/generator.gguf"); }, "is 'animeganv2', expected 'blazeface'");
+    testing::check_error_mentions([&] { FaceDetector::load(dir + "/generator.gguf"); }, "is 'animeganv2', expected 'blazeface'");
 
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] {
         FaceDetector::load(write_synthetic(dir + "/missing.gguf", {}, [](auto&, auto& specs) { specs.pop_back(); }));
     }, "missing tensor 'head8.regressor.bias'");
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] {
         FaceDetector::load(write_synthetic(dir + "/shape.gguf", {}, [](auto&, auto& specs) { specs[2].shape[0] = 25; }));
     }, "tensor 'backbone.1.depthwise.weight' has shape [25, 1, 3, 3], expected [24, 1, 3, 3]");
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] {
         FaceDetector::load(write_synthetic(dir + "/extra.gguf", {}, [](auto&, auto& specs) { specs.push_back({"extra", {1}}); }));
     }, "unexpected tensor 'extra'");
-    check_error_mentions([&] {
+    testing::check_error_mentions([&] {
         FaceDetector::load(write_synthetic(dir + "/size.gguf", {}, [](auto& w, auto&) { w.set_u32("blazeface.input_size", 192); }));
     }, "only the 128x128 model");
 
     const FaceDetector detector = FaceDetector::load(blazeface);
     std::vector<float> regressors, classificators;
-    check_error_mentions([&] { detector.run_raw(Tensor(3, 64, 64), regressors, classificators); }, "must be [3, 128, 128]");
-    check_error_mentions([&] { detector.detect(Image{}); }, "empty image");
+    testing::check_error_mentions([&] { detector.run_raw(Tensor(3, 64, 64), regressors, classificators); }, "must be [3, 128, 128]");
+    testing::check_error_mentions([&] { detector.detect(Image{}); }, "empty image");
 
     if (!front_tflite().empty()) {
         ConvertOptions options;
         options.norm_eps = 1e-3f;
-        check_error_mentions([&] { convert_to_gguf(front_tflite(), dir + "/front.gguf", options); },
+        testing::check_error_mentions([&] { convert_to_gguf(front_tflite(), dir + "/front.gguf", options); },
                              "apply to AnimeGANv2 generators only");
     }
 }

@@ -49,16 +49,6 @@ Tensor load_input(const std::string& dir, int height, int width) {
     return t;
 }
 
-double max_abs_diff(const Tensor& got, const std::vector<float>& want) {
-    REQUIRE(got.size() == want.size());
-    double worst = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-        const double d = std::abs(double(got.data()[i]) - want[i]);
-        worst = std::isnan(d) ? INFINITY : std::max(worst, d);
-    }
-    return worst;
-}
-
 }  // namespace
 
 TEST_SUITE("golden") {
@@ -90,7 +80,7 @@ TEST_CASE("generator matches PyTorch on the same weights") {
             const Generator generator = Generator::load(dir + "/model.gguf");
             CHECK(generator.info().style_attention == c.attention);
             const Tensor output = generator.forward(load_input(dir, c.height, c.width));
-            const double diff = max_abs_diff(output, testing::read_f32_file(dir + "/output.f32"));
+            const double diff = testing::max_abs_diff(output, testing::read_f32_file(dir + "/output.f32"));
             MESSAGE(std::string(c.name) << ": max abs diff vs PyTorch " << diff << " (" << std::string(kernels_isa()) << " kernels)");
             CHECK(diff <= kGoldenTolerance);
         }
@@ -119,7 +109,7 @@ TEST_CASE("results are identical for any thread count, and f16 weights stay clos
     }
     options.f16 = true;
     convert_to_gguf(dir + "/model.pt", dir + "/model_f16.gguf", options);
-    const double diff = max_abs_diff(Generator::load(dir + "/model_f16.gguf").forward(input),
+    const double diff = testing::max_abs_diff(Generator::load(dir + "/model_f16.gguf").forward(input),
                                      testing::read_f32_file(dir + "/output.f32"));
     MESSAGE("f16 weights: max abs diff vs PyTorch f32 " << diff);
     CHECK(diff < 2e-2);

@@ -1,9 +1,15 @@
 #include "tests/test_support.h"
 
+#include <doctest/doctest.h>
+
+#include <cmath>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+
+#include "animegan/error.h"
 #include <sys/wait.h>
 
 namespace animegan::testing {
@@ -53,6 +59,25 @@ std::vector<float> read_f32_file(const std::string& path) {
     std::vector<float> values(bytes.size() / sizeof(float));
     std::copy(bytes.begin(), bytes.begin() + values.size() * sizeof(float), reinterpret_cast<uint8_t*>(values.data()));
     return values;
+}
+
+void check_error_mentions(const std::function<void()>& fn, const std::string& needle) {
+    try {
+        fn();
+        FAIL_CHECK("no error; expected one mentioning '" << needle << "'");
+    } catch (const Error& e) {
+        CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos, "error was: " << e.what());
+    }
+}
+
+double max_abs_diff(const Tensor& got, const std::vector<float>& want) {
+    REQUIRE(got.size() == want.size());
+    double worst = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+        const double d = std::abs(double(got.data()[i]) - want[i]);
+        worst = std::isnan(d) ? INFINITY : std::max(worst, d);
+    }
+    return worst;
 }
 
 }  // namespace animegan::testing

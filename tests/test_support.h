@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "animegan/tensor.h"
 
 namespace animegan::testing {
 
@@ -23,5 +26,11 @@ int run_command(const std::string& command);
 std::vector<float> read_f32_file(const std::string& path);
 std::vector<uint8_t> read_bytes(const std::string& path);
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
+
+// Checks that fn throws animegan::Error whose message contains needle.
+void check_error_mentions(const std::function<void()>& fn, const std::string& needle);
+
+// Largest |got - want| over all elements (infinity if any is NaN); the sizes must match.
+double max_abs_diff(const Tensor& got, const std::vector<float>& want);
 
 }  // namespace animegan::testing

@@ -99,16 +99,6 @@ std::string import_error(const TfliteModel& model, const std::string& path) {
     return "";
 }
 
-double max_abs_diff(const Tensor& got, const std::vector<float>& want) {
-    REQUIRE(got.size() == want.size());
-    double worst = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-        const double d = std::abs(double(got.data()[i]) - want[i]);
-        worst = std::isnan(d) ? INFINITY : std::max(worst, d);
-    }
-    return worst;
-}
-
 }  // namespace
 
 TEST_SUITE("tflite_animegan") {
@@ -183,7 +173,7 @@ TEST_CASE("our engine on the converted Hayao weights matches PyTorch on the same
 
     const Tensor output = Generator::load(dir + "/hayao.gguf").forward(input);
     const std::vector<float> want = testing::read_f32_file(dir + "/output.f32");
-    const double diff = max_abs_diff(output, want);
+    const double diff = testing::max_abs_diff(output, want);
     MESSAGE("Hayao 256x256 portrait_01: max abs diff vs PyTorch " << diff << " (" << std::string(kernels_isa())
                                                                   << " kernels)");
     CHECK(diff <= kTorchTolerance);
