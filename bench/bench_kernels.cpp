@@ -98,7 +98,10 @@ __attribute__((target("avx512f"))) double peak_avx512(long rounds) {
     }
     __m512 sum = acc[0];
     for (int i = 1; i < kChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
-    g_sink = _mm512_reduce_add_ps(sum);
+    // Stored and summed by hand: GCC 12's _mm512_reduce_add_ps trips -Wuninitialized inside its own header.
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, sum);
+    for (float v : lanes) g_sink += v;
     return 2.0 * 16 * kChains * rounds;
 }
 #elif defined(__aarch64__)

@@ -103,18 +103,16 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
     ctx.threads.parallel_for(size_t(bands), [&](size_t band_begin, size_t band_end) {
         const int max_in_rows = (kBandRows - 1) * conv.stride + conv.kernel;
         std::vector<float> band_in(size_t(raw.channels()) * max_in_rows * padded_w);
-        std::vector<float> band_out(size_t(conv.out_channels) * kBandRows * out_w);
         for (size_t band = band_begin; band < band_end; ++band) {
             const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
             const int in_rows = (count - 1) * conv.stride + conv.kernel;
             gather(oy * conv.stride, in_rows, band_in.data());
+            // The band's rows go straight into their place in the output planes.
             const kernels::ConvShape shape{raw.channels(), in_rows,     padded_w,    conv.out_channels, count,
-                                           out_w,          conv.kernel, conv.kernel, conv.stride,       conv.groups};
-            ctx.kernels.conv2d(shape, band_in.data(), conv.weight, conv.bias, band_out.data(), 0, conv.out_channels);
-            for (int oc = 0; oc < conv.out_channels; ++oc) {
-                std::copy_n(&band_out[size_t(oc) * count * out_w], size_t(count) * out_w,
-                            out.channel(oc) + size_t(oy) * out_w);
-            }
+                                           out_w,          conv.kernel, conv.kernel, conv.stride,       conv.groups,
+                                           out.plane_size()};
+            ctx.kernels.conv2d(shape, band_in.data(), conv.weight, conv.bias, out.channel(0) + size_t(oy) * out_w, 0,
+                               conv.out_channels);
         }
     });
     return out;

@@ -210,7 +210,7 @@ void conv_direct(const ConvShape& s, const float* input, const float* weight, co
     static constexpr auto kTileFns = tile_fns<K, S>(std::make_index_sequence<kMaxBlock>());
     static_assert(K * ((kTileColumns - 1) * S + K) <= kPackFloats);
     const int in_per_group = s.in_channels / s.groups, out_per_group = s.out_channels / s.groups;
-    const size_t in_plane = size_t(s.in_height) * s.in_width, out_plane = size_t(s.out_height) * s.out_width;
+    const size_t in_plane = size_t(s.in_height) * s.in_width, out_plane = s.out_plane();
     const TileShape tiles = tile_shape(K, S, in_per_group);
     alignas(64) float packed[kPackFloats];
 
@@ -254,7 +254,7 @@ void conv2d_avx2(const ConvShape& s, const float* input, const float* weight, co
     if (s.kernel_w == k) {
         if (k == 1 && s.stride == 1) {
             const int pixels = s.out_height * s.out_width;
-            const ConvShape flat{s.in_channels, 1, pixels, s.out_channels, 1, pixels, 1, 1, 1, s.groups};
+            const ConvShape flat{s.in_channels, 1, pixels, s.out_channels, 1, pixels, 1, 1, 1, s.groups, s.out_plane()};
             return conv_direct<1, 1>(flat, input, weight, bias, output, oc_begin, oc_end);
         }
         if (k == 3 && s.stride == 1)

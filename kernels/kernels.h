@@ -16,6 +16,11 @@ struct ConvShape {
     int in_channels, in_height, in_width;
     int out_channels, out_height, out_width;
     int kernel_h, kernel_w, stride, groups;
+    // Floats between consecutive output channels; 0 means dense planes (out_height * out_width). A larger
+    // stride lets a band of output rows be written straight into its place in the full output tensor.
+    size_t out_plane_stride = 0;
+
+    size_t out_plane() const { return out_plane_stride ? out_plane_stride : size_t(out_height) * out_width; }
 };
 
 enum class PadMode : uint8_t { Reflect, Zero, Replicate };

@@ -14,10 +14,10 @@ void conv2d_scalar(const ConvShape& s, const float* input, const float* weight, 
     const int in_per_group = s.in_channels / s.groups;
     const int out_per_group = s.out_channels / s.groups;
     const size_t in_plane = size_t(s.in_height) * s.in_width;
-    const size_t out_plane = size_t(s.out_height) * s.out_width;
+    const size_t out_plane = s.out_plane();
     for (int oc = oc_begin; oc < oc_end; ++oc) {
         float* out = output + oc * out_plane;
-        std::fill(out, out + out_plane, bias ? bias[oc] : 0.f);
+        std::fill(out, out + size_t(s.out_height) * s.out_width, bias ? bias[oc] : 0.f);
         const int ic_first = (oc / out_per_group) * in_per_group;
         for (int i = 0; i < in_per_group; ++i) {
             const float* in = input + (ic_first + i) * in_plane;
