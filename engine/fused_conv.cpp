@@ -29,51 +29,87 @@ std::vector<kernels::ResizeTaps> view_taps(int padded_size, int before, int view
     return taps;
 }
 
-struct Gather {
-    const Activation& input;
-    const std::vector<kernels::ResizeTaps>& rows;  // per padded row
-    const std::vector<kernels::ResizeTaps>& cols;  // per padded column
+// Writes padded rows of the view, every channel, into a band buffer. The pending affine and LeakyReLU are applied
+// to stored values before they are interpolated, as the unfused network would (normalize, then resize, then pad).
+// Rows are built with the vector kernels: a stored row is copied, transformed in place, resized horizontally and
+// padded (its border columns are copies of view columns); a resized view row then blends two such rows.
+class Gather {
+public:
+    Gather(const kernels::KernelTable& kernels, const Activation& input, int view_width, kernels::ResizeMode resize_mode,
+           const std::vector<kernels::ResizeTaps>& rows, int padded_width, int left, kernels::PadMode pad_mode)
+        : k_(kernels), input_(input), view_width_(view_width), resize_mode_(resize_mode), rows_(rows),
+          padded_width_(padded_width), left_(left), pad_mode_(pad_mode) {}
 
-    // Writes padded rows [first_row, first_row + count) of every channel into out ([C][count][cols]), with the
-    // pending affine and LeakyReLU applied to stored values before they are interpolated, as the unfused
-    // network would (normalize, then resize, then pad).
-    void operator()(int first_row, int count, float* out) const {
-        const Tensor& raw = input.raw;
-        const int width = raw.width(), padded_width = int(cols.size());
-        const bool pending = input.pending();
-        const float slope = input.negative_slope;
-        for (int c = 0; c < raw.channels(); ++c) {
-            const float* plane = raw.channel(c);
-            const float a = pending ? input.scale[c] : 1.f, b = pending ? input.shift[c] : 0.f;
-            auto act = [&](float v) {
-                v = v * a + b;
-                return v < 0.f ? v * slope : v;
+    // Floats of per-thread scratch operator() needs.
+    size_t scratch_floats() const { return 2 * size_t(padded_width_) + size_t(input_.raw.width()); }
+
+    // Padded rows [first_row, first_row + count) of every channel into out ([C][count][padded width]).
+    void operator()(int first_row, int count, float* out, float* scratch) const {
+        const size_t padded_width = padded_width_;
+        const bool resized_across = view_width_ != input_.raw.width();
+        for (int c = 0; c < input_.raw.channels(); ++c) {
+            // Resized views blend two prepared stored rows per view row; consecutive view rows share them, so
+            // the last two stay cached. Fetching one never evicts `keep`, the other row of the pair.
+            float* cached[2] = {scratch, scratch + padded_width};
+            int cached_row[2] = {-1, -1};
+            auto prepared = [&](int stored_row, int keep) -> const float* {
+                for (int i = 0; i < 2; ++i)
+                    if (cached_row[i] == stored_row) return cached[i];
+                const int slot = cached_row[0] == keep ? 1 : cached_row[1] == keep ? 0 : cached_row[1] < cached_row[0];
+                prepare_row(c, stored_row, cached[slot], scratch + 2 * padded_width);
+                cached_row[slot] = stored_row;
+                return cached[slot];
             };
             for (int r = 0; r < count; ++r) {
-                const kernels::ResizeTaps ty = rows[first_row + r];
+                const kernels::ResizeTaps ty = rows_[first_row + r];
                 float* dst = out + (size_t(c) * count + r) * padded_width;
                 if (ty.lo < 0) {
                     std::fill(dst, dst + padded_width, 0.f);
-                    continue;
-                }
-                const float* top = plane + size_t(ty.lo) * width;
-                const float* bottom = plane + size_t(ty.hi) * width;
-                for (int x = 0; x < padded_width; ++x) {
-                    const kernels::ResizeTaps tx = cols[x];
-                    if (tx.lo < 0) {
-                        dst[x] = 0.f;
-                    } else if (tx.frac == 0.f && ty.frac == 0.f) {
-                        dst[x] = act(top[tx.lo]);
-                    } else {
-                        const float t0 = act(top[tx.lo]), t1 = act(top[tx.hi]);
-                        const float b0 = act(bottom[tx.lo]), b1 = act(bottom[tx.hi]);
-                        const float upper = t0 + (t1 - t0) * tx.frac, lower = b0 + (b1 - b0) * tx.frac;
-                        dst[x] = upper + (lower - upper) * ty.frac;
-                    }
+                } else if (ty.frac == 0.f && !resized_across) {
+                    prepare_row(c, ty.lo, dst, scratch + 2 * padded_width);
+                } else if (ty.frac == 0.f) {
+                    std::copy_n(prepared(ty.lo, -1), padded_width, dst);
+                } else {
+                    const float* top = prepared(ty.lo, ty.hi);
+                    k_.lerp(top, prepared(ty.hi, ty.lo), ty.frac, dst, padded_width);
                 }
             }
         }
     }
+
+private:
+    // Stored row y of channel c with the pending transform applied, resized to the view's width and padded,
+    // into out (padded width). resize_in (stored width) holds the transformed row when the width changes.
+    void prepare_row(int c, int y, float* out, float* resize_in) const {
+        const Tensor& raw = input_.raw;
+        const int width = raw.width();
+        const bool resized_across = view_width_ != width;
+        float* view = out + left_;
+        float* transformed = resized_across ? resize_in : view;
+        std::copy_n(raw.channel(c) + size_t(y) * width, width, transformed);
+        if (input_.pending()) {
+            k_.scale_shift_leaky_relu(transformed, size_t(width), &input_.scale[c], &input_.shift[c],
+                                      input_.negative_slope, 0, 1);
+        }
+        if (resized_across) {
+            k_.resize_bilinear({1, width, 1, view_width_, resize_mode_}, transformed, view, 0, 1);
+        }
+        auto pad_column = [&](int x) {
+            const int v = kernels::pad_source_index(x - left_, view_width_, pad_mode_);
+            out[x] = v < 0 ? 0.f : view[v];
+        };
+        for (int x = 0; x < left_; ++x) pad_column(x);
+        for (int x = left_ + view_width_; x < padded_width_; ++x) pad_column(x);
+    }
+
+    const kernels::KernelTable& k_;
+    const Activation& input_;
+    int view_width_;
+    kernels::ResizeMode resize_mode_;
+    const std::vector<kernels::ResizeTaps>& rows_;  // per padded row: the stored rows that feed it
+    int padded_width_;
+    int left_;
+    kernels::PadMode pad_mode_;
 };
 
 }  // namespace
@@ -95,18 +131,18 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
     }
     const int out_h = (padded_h - conv.kernel) / conv.stride + 1, out_w = (padded_w - conv.kernel) / conv.stride + 1;
     const auto rows = view_taps(padded_h, p.top, height, raw.height(), resize_mode, p.mode);
-    const auto cols = view_taps(padded_w, p.left, width, raw.width(), resize_mode, p.mode);
-    const Gather gather{input, rows, cols};
+    const Gather gather(ctx.kernels, input, width, resize_mode, rows, padded_w, p.left, p.mode);
 
     Tensor out(conv.out_channels, out_h, out_w, ctx.buffers);
     const int bands = (out_h + kBandRows - 1) / kBandRows;
     ctx.threads.parallel_for(size_t(bands), [&](size_t band_begin, size_t band_end) {
         const int max_in_rows = (kBandRows - 1) * conv.stride + conv.kernel;
         std::vector<float> band_in(size_t(raw.channels()) * max_in_rows * padded_w);
+        std::vector<float> gather_scratch(gather.scratch_floats());
         for (size_t band = band_begin; band < band_end; ++band) {
             const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
             const int in_rows = (count - 1) * conv.stride + conv.kernel;
-            gather(oy * conv.stride, in_rows, band_in.data());
+            gather(oy * conv.stride, in_rows, band_in.data(), gather_scratch.data());
             // The band's rows go straight into their place in the output planes.
             const kernels::ConvShape shape{raw.channels(), in_rows,     padded_w,    conv.out_channels, count,
                                            out_w,          conv.kernel, conv.kernel, conv.stride,       conv.groups,

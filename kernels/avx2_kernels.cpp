@@ -314,6 +314,14 @@ void add_avx2(const float* a, const float* b, float* out, size_t begin, size_t e
     });
 }
 
+void lerp_avx2(const float* a, const float* b, float t, float* out, size_t n) {
+    const __m256 weight = _mm256_set1_ps(t);
+    for_each_vector(0, n, [&](size_t i, auto lanes) {
+        const __m256 lo = lanes.load(a + i);
+        lanes.store(out + i, _mm256_fmadd_ps(_mm256_sub_ps(lanes.load(b + i), lo), weight, lo));
+    });
+}
+
 inline __m256 poly(__m256 x, __m256 acc, float c) {
     return _mm256_fmadd_ps(acc, x, _mm256_set1_ps(c));
 }
@@ -474,6 +482,7 @@ const KernelTable* avx2_kernels() {
                                    pad_avx2,
                                    resize_bilinear_avx2,
                                    add_avx2,
+                                   lerp_avx2,
                                    tanh_avx2,
                                    scalar_kernels().max_pool_2x2};  // memory-bound and tiny in BlazeFace
     return &table;

@@ -68,6 +68,9 @@ struct KernelTable {
     // out[i] = a[i] + b[i] for i in [begin, end)
     void (*add)(const float* a, const float* b, float* out, size_t begin, size_t end);
 
+    // out[i] = a[i] + (b[i] - a[i]) * t for i in [0, n): the vertical step of a resize, row by row.
+    void (*lerp)(const float* a, const float* b, float t, float* out, size_t n);
+
     // x[i] = tanh(x[i]) in place for i in [begin, end)
     void (*tanh)(float* x, size_t begin, size_t end);
 

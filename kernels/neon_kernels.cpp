@@ -299,6 +299,13 @@ void add_neon(const float* a, const float* b, float* out, size_t begin, size_t e
     });
 }
 
+void lerp_neon(const float* a, const float* b, float t, float* out, size_t n) {
+    for_each_vector(0, n, [&](size_t i, auto lanes) {
+        const float32x4_t lo = lanes.load(a + i);
+        lanes.store(out + i, vfmaq_n_f32(lo, vsubq_f32(lanes.load(b + i), lo), t));
+    });
+}
+
 inline float32x4_t poly(float32x4_t x, float32x4_t acc, float c) {
     return vfmaq_f32(vdupq_n_f32(c), acc, x);
 }
@@ -359,6 +366,7 @@ const KernelTable* neon_kernels() {
                                    scalar_kernels().pad,
                                    scalar_kernels().resize_bilinear,
                                    add_neon,
+                                   lerp_neon,
                                    tanh_neon,
                                    scalar_kernels().max_pool_2x2};
     return &table;

@@ -104,6 +104,10 @@ void add_scalar(const float* a, const float* b, float* out, size_t begin, size_t
     for (size_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
 }
 
+void lerp_scalar(const float* a, const float* b, float t, float* out, size_t n) {
+    for (size_t i = 0; i < n; ++i) out[i] = a[i] + (b[i] - a[i]) * t;
+}
+
 void tanh_scalar(float* x, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) x[i] = std::tanh(x[i]);
 }
@@ -129,7 +133,8 @@ void max_pool_2x2_scalar(int height, int width, const float* input, float* outpu
 
 const KernelTable& scalar_kernels() {
     static const KernelTable table{"scalar",  conv2d_scalar, channel_moments_scalar, scale_shift_leaky_relu_scalar,
-                                   pad_scalar, resize_bilinear_scalar, add_scalar, tanh_scalar, max_pool_2x2_scalar};
+                                   pad_scalar, resize_bilinear_scalar, add_scalar, lerp_scalar, tanh_scalar,
+                                   max_pool_2x2_scalar};
     return table;
 }
 

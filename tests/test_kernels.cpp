@@ -193,7 +193,7 @@ TEST_CASE("resize_bilinear matches the three coordinate conventions") {
     }
 }
 
-TEST_CASE("channel moments, scale-shift-LeakyReLU, add and tanh") {
+TEST_CASE("channel moments, scale-shift-LeakyReLU, add, lerp and tanh") {
     std::mt19937 rng(5);
     for (const KernelTable* t : all_tables()) {
         for (size_t plane : {size_t(1), size_t(7), size_t(64), size_t(1000), size_t(4099)}) {
@@ -219,12 +219,20 @@ TEST_CASE("channel moments, scale-shift-LeakyReLU, add and tanh") {
                 check_close(y, want, 1e-6, 1e-6, std::string(t->isa) + " scale_shift_leaky_relu");
             }
             const auto b = random_floats(x.size(), rng);
-            std::vector<float> sum_out(x.size(), NAN), th = x;
+            std::vector<float> sum_out(x.size(), NAN), lerp_out(x.size() + 1, NAN), th = x;
             t->add(x.data(), b.data(), sum_out.data(), 0, x.size());
+            t->lerp(x.data(), b.data(), 0.3f, lerp_out.data(), x.size());
+            CHECK(std::isnan(lerp_out.back()));  // nothing written past n
+            lerp_out.pop_back();
             t->tanh(th.data(), 0, th.size());
-            std::vector<double> want_sum(x.size()), want_tanh(x.size());
-            for (size_t i = 0; i < x.size(); ++i) want_sum[i] = double(x[i]) + b[i], want_tanh[i] = std::tanh(double(x[i]));
+            std::vector<double> want_sum(x.size()), want_lerp(x.size()), want_tanh(x.size());
+            for (size_t i = 0; i < x.size(); ++i) {
+                want_sum[i] = double(x[i]) + b[i];
+                want_lerp[i] = double(x[i]) + (double(b[i]) - x[i]) * 0.3f;
+                want_tanh[i] = std::tanh(double(x[i]));
+            }
             check_close(sum_out, want_sum, 1e-6, 0, std::string(t->isa) + " add");
+            check_close(lerp_out, want_lerp, 1e-6, 0, std::string(t->isa) + " lerp");
             check_close(th, want_tanh, 2e-6, 0, std::string(t->isa) + " tanh");
         }
     }
