@@ -135,21 +135,26 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
 
     Tensor out(conv.out_channels, out_h, out_w, ctx.buffers);
     const int bands = (out_h + kBandRows - 1) / kBandRows;
-    ctx.threads.parallel_for(size_t(bands), [&](size_t band_begin, size_t band_end) {
-        const int max_in_rows = (kBandRows - 1) * conv.stride + conv.kernel;
-        std::vector<float> band_in(size_t(raw.channels()) * max_in_rows * padded_w);
-        std::vector<float> gather_scratch(gather.scratch_floats());
-        for (size_t band = band_begin; band < band_end; ++band) {
-            const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
-            const int in_rows = (count - 1) * conv.stride + conv.kernel;
-            gather(oy * conv.stride, in_rows, band_in.data(), gather_scratch.data());
-            // The band's rows go straight into their place in the output planes.
-            const kernels::ConvShape shape{raw.channels(), in_rows,     padded_w,    conv.out_channels, count,
-                                           out_w,          conv.kernel, conv.kernel, conv.stride,       conv.groups,
-                                           out.plane_size()};
-            ctx.kernels.conv2d(shape, band_in.data(), conv.weight, conv.bias, out.channel(0) + size_t(oy) * out_w, 0,
-                               conv.out_channels);
+    const int max_in_rows = (kBandRows - 1) * conv.stride + conv.kernel;
+    struct Scratch {
+        std::vector<float> band_in, gather;
+    };
+    std::vector<Scratch> scratch(size_t(ctx.threads.size()));  // per thread, sized on its first band
+    ctx.threads.parallel_tasks(size_t(bands), [&](int thread, size_t band) {
+        Scratch& mine = scratch[size_t(thread)];
+        if (mine.band_in.empty()) {
+            mine.band_in.resize(size_t(raw.channels()) * max_in_rows * padded_w);
+            mine.gather.resize(gather.scratch_floats());
         }
+        const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
+        const int in_rows = (count - 1) * conv.stride + conv.kernel;
+        gather(oy * conv.stride, in_rows, mine.band_in.data(), mine.gather.data());
+        // The band's rows go straight into their place in the output planes.
+        const kernels::ConvShape shape{raw.channels(), in_rows,     padded_w,    conv.out_channels, count,
+                                       out_w,          conv.kernel, conv.kernel, conv.stride,       conv.groups,
+                                       out.plane_size()};
+        ctx.kernels.conv2d(shape, mine.band_in.data(), conv.weight, conv.bias, out.channel(0) + size_t(oy) * out_w,
+                           0, conv.out_channels);
     });
     return out;
 }

@@ -1,6 +1,7 @@
 #include "engine/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace animegan {
 namespace {
@@ -33,36 +34,49 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
         if (n > 0) fn(0, n);
         return;
     }
+    run_on_all_threads([&](int thread) {
+        const auto [begin, end] = chunk(n, parts, thread);
+        if (begin < end) fn(begin, end);
+    });
+}
+
+void ThreadPool::parallel_tasks(size_t n, const std::function<void(int, size_t)>& fn) {
+    if (size() == 1 || n <= 1) {
+        for (size_t task = 0; task < n; ++task) fn(0, task);
+        return;
+    }
+    std::atomic<size_t> next{0};
+    run_on_all_threads([&](int thread) {
+        for (size_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n;) fn(thread, task);
+    });
+}
+
+void ThreadPool::run_on_all_threads(const std::function<void(int)>& body) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        task_ = &fn;
-        task_size_ = n;
-        pending_ = parts - 1;
+        body_ = &body;
+        pending_ = size() - 1;
         ++generation_;
     }
     work_ready_.notify_all();
-    const auto [begin, end] = chunk(n, parts, 0);
-    if (begin < end) fn(begin, end);
+    body(0);
     std::unique_lock<std::mutex> lock(mutex_);
     work_done_.wait(lock, [this] { return pending_ == 0; });
-    task_ = nullptr;
+    body_ = nullptr;
 }
 
 void ThreadPool::worker_loop(int index) {
     unsigned long seen = 0;
     for (;;) {
-        const std::function<void(size_t, size_t)>* task;
-        size_t n;
+        const std::function<void(int)>* body;
         {
             std::unique_lock<std::mutex> lock(mutex_);
             work_ready_.wait(lock, [&] { return stopping_ || generation_ != seen; });
             if (stopping_) return;
             seen = generation_;
-            task = task_;
-            n = task_size_;
+            body = body_;
         }
-        const auto [begin, end] = chunk(n, size(), index);
-        if (begin < end) (*task)(begin, end);
+        (*body)(index);
         {
             std::lock_guard<std::mutex> lock(mutex_);
             --pending_;

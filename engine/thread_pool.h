@@ -1,5 +1,6 @@
-// A persistent pool of worker threads for data-parallel loops. Work is split into one contiguous chunk per
-// thread, always the same way for the same (n, thread count), and the caller's thread takes the first chunk.
+// A persistent pool of worker threads for data-parallel loops; the caller's thread is thread 0 and works too.
+// Results never depend on which thread ran what: callers make each element or task's arithmetic independent of
+// the split.
 #pragma once
 
 #include <condition_variable>
@@ -20,18 +21,25 @@ public:
 
     int size() const { return int(workers_.size()) + 1; }
 
-    // Runs fn(begin, end) over [0, n) split across the threads; returns when all chunks are done.
-    // fn must not throw.
+    // Runs fn(begin, end) over [0, n) split into one contiguous chunk per thread, always the same way for the
+    // same (n, thread count); returns when all chunks are done. For uniform work (elementwise loops). fn must
+    // not throw.
     void parallel_for(size_t n, const std::function<void(size_t begin, size_t end)>& fn);
 
+    // Runs fn(thread, task) for every task in [0, n), each thread claiming the next unclaimed task when it is
+    // free, so a core slowed by other processes (the machines are shared) or a costlier task does not leave
+    // the other cores waiting. thread is in [0, size()), for per-thread scratch. fn must not throw.
+    void parallel_tasks(size_t n, const std::function<void(int thread, size_t task)>& fn);
+
 private:
+    // Runs body(thread) once on every thread; returns when all are done.
+    void run_on_all_threads(const std::function<void(int thread)>& body);
     void worker_loop(int index);
 
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable work_ready_, work_done_;
-    const std::function<void(size_t, size_t)>* task_ = nullptr;
-    size_t task_size_ = 0;
+    const std::function<void(int)>* body_ = nullptr;
     unsigned long generation_ = 0;
     int pending_ = 0;
     bool stopping_ = false;

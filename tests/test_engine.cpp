@@ -2,6 +2,7 @@
 // independence, buffer reuse, and image conversions.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cmath>
 #include <random>
 
@@ -118,6 +119,28 @@ TEST_CASE("ops give identical results for any thread count") {
     for (int n : {2, 3, 7}) {
         const Tensor many = run(n);
         CHECK(std::equal(one.data(), one.data() + one.size(), many.data()));
+    }
+}
+
+TEST_CASE("the thread pool runs every chunk and every task exactly once") {
+    for (int n : {1, 2, 3, 7}) {
+        ThreadPool threads(n);
+        for (size_t count : {size_t(0), size_t(1), size_t(5), size_t(1000)}) {
+            std::vector<std::atomic<int>> chunk_hits(count), task_hits(count);
+            threads.parallel_for(count, [&](size_t begin, size_t end) {
+                for (size_t i = begin; i < end; ++i) ++chunk_hits[i];
+            });
+            std::atomic<bool> thread_in_range{true};
+            threads.parallel_tasks(count, [&](int thread, size_t task) {
+                if (thread < 0 || thread >= n) thread_in_range = false;
+                ++task_hits[task];
+            });
+            CHECK(thread_in_range);
+            for (size_t i = 0; i < count; ++i) {
+                CHECK(chunk_hits[i] == 1);
+                CHECK(task_hits[i] == 1);
+            }
+        }
     }
 }
 
