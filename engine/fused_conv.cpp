@@ -31,72 +31,76 @@ std::vector<kernels::ResizeTaps> view_taps(int padded_size, int before, int view
 
 // Writes padded rows of the view, every channel, into a band buffer. The pending affine and LeakyReLU are applied
 // to stored values before they are interpolated, as the unfused network would (normalize, then resize, then pad).
-// Rows are built with the vector kernels: a stored row is copied, transformed in place, resized horizontally and
-// padded (its border columns are copies of view columns); a resized view row then blends two such rows.
+// Rows are built with the vector kernels. Without a resize, a view row is a stored row copied into place and
+// transformed there. With one, the stored rows the band needs are copied, transformed and resized across as
+// one block per channel (so the resize's per-call set-up is paid once per block, not per row), and each view
+// row blends two of them. Border columns are then copies of the view columns they mirror.
 class Gather {
 public:
-    Gather(const kernels::KernelTable& kernels, const Activation& input, int view_width, kernels::ResizeMode resize_mode,
-           const std::vector<kernels::ResizeTaps>& rows, int padded_width, int left, kernels::PadMode pad_mode)
+    Gather(const kernels::KernelTable& kernels, const Activation& input, int view_width,
+           kernels::ResizeMode resize_mode, const std::vector<kernels::ResizeTaps>& rows, int padded_width, int left,
+           kernels::PadMode pad_mode)
         : k_(kernels), input_(input), view_width_(view_width), resize_mode_(resize_mode), rows_(rows),
           padded_width_(padded_width), left_(left), pad_mode_(pad_mode) {}
 
-    // Floats of per-thread scratch operator() needs.
-    size_t scratch_floats() const { return 2 * size_t(padded_width_) + size_t(input_.raw.width()); }
-
-    // Padded rows [first_row, first_row + count) of every channel into out ([C][count][padded width]).
-    void operator()(int first_row, int count, float* out, float* scratch) const {
-        const size_t padded_width = padded_width_;
-        const bool resized_across = view_width_ != input_.raw.width();
-        for (int c = 0; c < input_.raw.channels(); ++c) {
-            // Resized views blend two prepared stored rows per view row; consecutive view rows share them, so
-            // the last two stay cached. Fetching one never evicts `keep`, the other row of the pair.
-            float* cached[2] = {scratch, scratch + padded_width};
-            int cached_row[2] = {-1, -1};
-            auto prepared = [&](int stored_row, int keep) -> const float* {
-                for (int i = 0; i < 2; ++i)
-                    if (cached_row[i] == stored_row) return cached[i];
-                const int slot = cached_row[0] == keep ? 1 : cached_row[1] == keep ? 0 : cached_row[1] < cached_row[0];
-                prepare_row(c, stored_row, cached[slot], scratch + 2 * padded_width);
-                cached_row[slot] = stored_row;
-                return cached[slot];
-            };
+    // Padded rows [first_row, first_row + count) of every channel into out ([C][count][padded width]); scratch
+    // is the calling thread's own and grows as needed.
+    void operator()(int first_row, int count, float* out, std::vector<float>& scratch) const {
+        const Tensor& raw = input_.raw;
+        const int width = raw.width();
+        int first_stored = raw.height(), last_stored = -1;
+        bool resized = view_width_ != width;
+        for (int r = first_row; r < first_row + count; ++r) {
+            const kernels::ResizeTaps ty = rows_[r];
+            if (ty.lo < 0) continue;
+            first_stored = std::min(first_stored, std::min(ty.lo, ty.hi));
+            last_stored = std::max(last_stored, std::max(ty.lo, ty.hi));
+            resized = resized || ty.frac != 0.f;
+        }
+        const int block_rows = last_stored - first_stored + 1;
+        if (resized) scratch.resize(size_t(block_rows) * (width + view_width_));
+        float* transformed = scratch.data();                                 // [block_rows][width]
+        float* across = transformed + size_t(block_rows) * width;            // [block_rows][view_width]
+        for (int c = 0; c < raw.channels(); ++c) {
+            const float* plane = raw.channel(c);
+            if (resized && block_rows > 0) {
+                std::copy_n(plane + size_t(first_stored) * width, size_t(block_rows) * width, transformed);
+                apply_pending(c, transformed, size_t(block_rows) * width);
+                k_.resize_bilinear({block_rows, width, block_rows, view_width_, resize_mode_}, transformed, across,
+                                   0, 1);
+            }
             for (int r = 0; r < count; ++r) {
                 const kernels::ResizeTaps ty = rows_[first_row + r];
-                float* dst = out + (size_t(c) * count + r) * padded_width;
+                float* dst = out + (size_t(c) * count + r) * padded_width_;
+                float* view = dst + left_;
                 if (ty.lo < 0) {
-                    std::fill(dst, dst + padded_width, 0.f);
-                } else if (ty.frac == 0.f && !resized_across) {
-                    prepare_row(c, ty.lo, dst, scratch + 2 * padded_width);
-                } else if (ty.frac == 0.f) {
-                    std::copy_n(prepared(ty.lo, -1), padded_width, dst);
-                } else {
-                    const float* top = prepared(ty.lo, ty.hi);
-                    k_.lerp(top, prepared(ty.hi, ty.lo), ty.frac, dst, padded_width);
+                    std::fill(dst, dst + padded_width_, 0.f);
+                    continue;
                 }
+                if (!resized) {
+                    std::copy_n(plane + size_t(ty.lo) * width, width, view);
+                    apply_pending(c, view, size_t(width));
+                } else {
+                    const float* top = across + size_t(ty.lo - first_stored) * view_width_;
+                    const float* bottom = across + size_t(ty.hi - first_stored) * view_width_;
+                    k_.lerp(top, bottom, ty.frac, view, size_t(view_width_));
+                }
+                pad_borders(dst);
             }
         }
     }
 
 private:
-    // Stored row y of channel c with the pending transform applied, resized to the view's width and padded,
-    // into out (padded width). resize_in (stored width) holds the transformed row when the width changes.
-    void prepare_row(int c, int y, float* out, float* resize_in) const {
-        const Tensor& raw = input_.raw;
-        const int width = raw.width();
-        const bool resized_across = view_width_ != width;
-        float* view = out + left_;
-        float* transformed = resized_across ? resize_in : view;
-        std::copy_n(raw.channel(c) + size_t(y) * width, width, transformed);
-        if (input_.pending()) {
-            k_.scale_shift_leaky_relu(transformed, size_t(width), &input_.scale[c], &input_.shift[c],
-                                      input_.negative_slope, 0, 1);
-        }
-        if (resized_across) {
-            k_.resize_bilinear({1, width, 1, view_width_, resize_mode_}, transformed, view, 0, 1);
-        }
+    void apply_pending(int c, float* x, size_t n) const {
+        if (!input_.pending()) return;
+        k_.scale_shift_leaky_relu(x, n, &input_.scale[c], &input_.shift[c], input_.negative_slope, 0, 1);
+    }
+
+    // The padding columns of a row whose view columns are in place.
+    void pad_borders(float* row) const {
         auto pad_column = [&](int x) {
             const int v = kernels::pad_source_index(x - left_, view_width_, pad_mode_);
-            out[x] = v < 0 ? 0.f : view[v];
+            row[x] = v < 0 ? 0.f : row[left_ + v];
         };
         for (int x = 0; x < left_; ++x) pad_column(x);
         for (int x = left_ + view_width_; x < padded_width_; ++x) pad_column(x);
@@ -144,11 +148,10 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
         Scratch& mine = scratch[size_t(thread)];
         if (mine.band_in.empty()) {
             mine.band_in.resize(size_t(raw.channels()) * max_in_rows * padded_w);
-            mine.gather.resize(gather.scratch_floats());
         }
         const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
         const int in_rows = (count - 1) * conv.stride + conv.kernel;
-        gather(oy * conv.stride, in_rows, mine.band_in.data(), mine.gather.data());
+        gather(oy * conv.stride, in_rows, mine.band_in.data(), mine.gather);
         // The band's rows go straight into their place in the output planes.
         const kernels::ConvShape shape{raw.channels(), in_rows,     padded_w,    conv.out_channels, count,
                                        out_w,          conv.kernel, conv.kernel, conv.stride,       conv.groups,
