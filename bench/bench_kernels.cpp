@@ -213,7 +213,7 @@ void bench_scale_shift_leaky_relu(benchmark::State& state, const KernelTable* ta
     // magnitude by sqrt(5) and 1/sqrt(5) in turn, so values cycle instead of decaying into denormals.
     const std::vector<float> scale(128, -std::sqrt(5.f)), shift(128, 0.f);
     for (auto _ : state) {
-        table->scale_shift_leaky_relu(x.data(), x.plane_size(), scale.data(), shift.data(), 0.2f, 0,
+        table->scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), scale.data(), shift.data(), 0.2f, 0,
                                       x.channels());
         benchmark::DoNotOptimize(x.data());
     }

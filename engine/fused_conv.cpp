@@ -29,22 +29,28 @@ std::vector<kernels::ResizeTaps> view_taps(int padded_size, int before, int view
     return taps;
 }
 
-// Writes padded rows of the view, every channel, into a band buffer. The pending affine and LeakyReLU are applied
-// to stored values before they are interpolated, as the unfused network would (normalize, then resize, then pad).
-// Rows are built with the vector kernels. Without a resize, a view row is a stored row copied into place and
-// transformed there. With one, the stored rows the band needs are copied, transformed and resized across as
-// one block per channel (so the resize's per-call set-up is paid once per block, not per row), and each view
-// row blends two of them. Border columns are then copies of the view columns they mirror.
+// Writes padded rows of the view, every channel, into a band buffer. The pending affine and LeakyReLU are
+// applied to stored values before they are interpolated, as the unfused network would (normalize, then
+// resize, then pad). Rows are built with the vector kernels. Without a resize, a view row is a stored row
+// transformed into place. With one, the stored rows the band needs are transformed and resized across as one
+// block per channel (so the resize's per-call set-up is paid once per block, not per row), and each view row
+// blends two of them. Border columns are then copies of the view columns they mirror.
 class Gather {
-public:
+  public:
     Gather(const kernels::KernelTable& kernels, const Activation& input, int view_width,
-           kernels::ResizeMode resize_mode, const std::vector<kernels::ResizeTaps>& rows, int padded_width, int left,
-           kernels::PadMode pad_mode)
-        : k_(kernels), input_(input), view_width_(view_width), resize_mode_(resize_mode), rows_(rows),
-          padded_width_(padded_width), left_(left), pad_mode_(pad_mode) {}
+           kernels::ResizeMode resize_mode, const std::vector<kernels::ResizeTaps>& rows, int padded_width,
+           int left, kernels::PadMode pad_mode)
+        : k_(kernels),
+          input_(input),
+          view_width_(view_width),
+          resize_mode_(resize_mode),
+          rows_(rows),
+          padded_width_(padded_width),
+          left_(left),
+          pad_mode_(pad_mode) {}
 
-    // Padded rows [first_row, first_row + count) of every channel into out ([C][count][padded width]); scratch
-    // is the calling thread's own and grows as needed.
+    // Padded rows [first_row, first_row + count) of every channel into out ([C][count][padded width]);
+    // scratch is the calling thread's own and grows as needed.
     void operator()(int first_row, int count, float* out, std::vector<float>& scratch) const {
         const Tensor& raw = input_.raw;
         const int width = raw.width();
@@ -59,15 +65,14 @@ public:
         }
         const int block_rows = last_stored - first_stored + 1;
         if (resized) scratch.resize(size_t(block_rows) * (width + view_width_));
-        float* transformed = scratch.data();                                 // [block_rows][width]
-        float* across = transformed + size_t(block_rows) * width;            // [block_rows][view_width]
+        float* transformed = scratch.data();                       // [block_rows][width]
+        float* across = transformed + size_t(block_rows) * width;  // [block_rows][view_width]
         for (int c = 0; c < raw.channels(); ++c) {
             const float* plane = raw.channel(c);
             if (resized && block_rows > 0) {
-                std::copy_n(plane + size_t(first_stored) * width, size_t(block_rows) * width, transformed);
-                apply_pending(c, transformed, size_t(block_rows) * width);
-                k_.resize_bilinear({block_rows, width, block_rows, view_width_, resize_mode_}, transformed, across,
-                                   0, 1);
+                transform(c, plane + size_t(first_stored) * width, transformed, size_t(block_rows) * width);
+                k_.resize_bilinear({block_rows, width, block_rows, view_width_, resize_mode_}, transformed,
+                                   across, 0, 1);
             }
             for (int r = 0; r < count; ++r) {
                 const kernels::ResizeTaps ty = rows_[first_row + r];
@@ -78,8 +83,7 @@ public:
                     continue;
                 }
                 if (!resized) {
-                    std::copy_n(plane + size_t(ty.lo) * width, width, view);
-                    apply_pending(c, view, size_t(width));
+                    transform(c, plane + size_t(ty.lo) * width, view, size_t(width));
                 } else {
                     const float* top = across + size_t(ty.lo - first_stored) * view_width_;
                     const float* bottom = across + size_t(ty.hi - first_stored) * view_width_;
@@ -90,10 +94,15 @@ public:
         }
     }
 
-private:
-    void apply_pending(int c, float* x, size_t n) const {
-        if (!input_.pending()) return;
-        k_.scale_shift_leaky_relu(x, n, &input_.scale[c], &input_.shift[c], input_.negative_slope, 0, 1);
+  private:
+    // n stored values of channel c with the pending transform applied, in one pass.
+    void transform(int c, const float* in, float* out, size_t n) const {
+        if (input_.pending()) {
+            k_.scale_shift_leaky_relu(in, out, n, &input_.scale[c], &input_.shift[c], input_.negative_slope,
+                                      0, 1);
+        } else {
+            std::copy_n(in, n, out);
+        }
     }
 
     // The padding columns of a row whose view columns are in place.
@@ -118,11 +127,12 @@ private:
 
 }  // namespace
 
-Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width, kernels::ResizeMode resize_mode,
-                    const ConvSpec& conv) {
+Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width,
+                    kernels::ResizeMode resize_mode, const ConvSpec& conv) {
     const Tensor& raw = input.raw;
     const Padding& p = conv.pad;
-    if (p.mode == kernels::PadMode::Reflect && (std::max(p.top, p.bottom) >= height || std::max(p.left, p.right) >= width)) {
+    if (p.mode == kernels::PadMode::Reflect &&
+        (std::max(p.top, p.bottom) >= height || std::max(p.left, p.right) >= width)) {
         throw Error("conv: reflect padding " + std::to_string(std::max({p.top, p.bottom, p.left, p.right})) +
                     " needs a larger input than " + std::to_string(height) + "x" + std::to_string(width));
     }
@@ -131,9 +141,11 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
         conv.out_channels % conv.groups != 0) {
         throw Error("conv: input [" + std::to_string(raw.channels()) + ", " + std::to_string(height) + ", " +
                     std::to_string(width) + "] does not fit a " + std::to_string(conv.kernel) + "x" +
-                    std::to_string(conv.kernel) + " convolution in " + std::to_string(conv.groups) + " groups");
+                    std::to_string(conv.kernel) + " convolution in " + std::to_string(conv.groups) +
+                    " groups");
     }
-    const int out_h = (padded_h - conv.kernel) / conv.stride + 1, out_w = (padded_w - conv.kernel) / conv.stride + 1;
+    const int out_h = (padded_h - conv.kernel) / conv.stride + 1,
+              out_w = (padded_w - conv.kernel) / conv.stride + 1;
     const auto rows = view_taps(padded_h, p.top, height, raw.height(), resize_mode, p.mode);
     const Gather gather(ctx.kernels, input, width, resize_mode, rows, padded_w, p.left, p.mode);
 
@@ -153,11 +165,11 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
         const int in_rows = (count - 1) * conv.stride + conv.kernel;
         gather(oy * conv.stride, in_rows, mine.band_in.data(), mine.gather);
         // The band's rows go straight into their place in the output planes.
-        const kernels::ConvShape shape{raw.channels(), in_rows,     padded_w,    conv.out_channels, count,
-                                       out_w,          conv.kernel, conv.kernel, conv.stride,       conv.groups,
-                                       out.plane_size()};
-        ctx.kernels.conv2d(shape, mine.band_in.data(), conv.weight, conv.bias, out.channel(0) + size_t(oy) * out_w,
-                           0, conv.out_channels);
+        const kernels::ConvShape shape{raw.channels(), in_rows,     padded_w,        conv.out_channels,
+                                       count,          out_w,       conv.kernel,     conv.kernel,
+                                       conv.stride,    conv.groups, out.plane_size()};
+        ctx.kernels.conv2d(shape, mine.band_in.data(), conv.weight, conv.bias,
+                           out.channel(0) + size_t(oy) * out_w, 0, conv.out_channels);
     });
     return out;
 }
@@ -171,8 +183,8 @@ void set_pending_group_norm(Context& ctx, Activation& x, int groups, const float
 void materialize(Context& ctx, Activation& x) {
     if (!x.pending()) return;
     ctx.threads.parallel_for(size_t(x.raw.channels()), [&](size_t begin, size_t end) {
-        ctx.kernels.scale_shift_leaky_relu(x.raw.data(), x.raw.plane_size(), x.scale.data(), x.shift.data(),
-                                           x.negative_slope, int(begin), int(end));
+        ctx.kernels.scale_shift_leaky_relu(x.raw.data(), x.raw.data(), x.raw.plane_size(), x.scale.data(),
+                                           x.shift.data(), x.negative_slope, int(begin), int(end));
     });
     x.scale.clear();
     x.shift.clear();

@@ -92,7 +92,7 @@ void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const f
     std::vector<float> scale, shift;
     group_norm_scale_shift(ctx, x, groups, gamma, beta, eps, scale, shift);
     for_channels(ctx, channels, [&](int begin, int end) {
-        ctx.kernels.scale_shift_leaky_relu(x.data(), x.plane_size(), scale.data(), shift.data(), negative_slope,
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), scale.data(), shift.data(), negative_slope,
                                            begin, end);
     });
 }
@@ -140,7 +140,7 @@ void channel_attention(Context& ctx, Tensor& x, const float* fc1_weight, const f
         gate[c] = float(1.0 / (1.0 + std::exp(-acc)));
     }
     for_channels(ctx, channels, [&](int begin, int end) {
-        ctx.kernels.scale_shift_leaky_relu(x.data(), x.plane_size(), gate.data(), zero.data(), 1.f, begin, end);
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), gate.data(), zero.data(), 1.f, begin, end);
     });
 }
 
@@ -174,7 +174,7 @@ void bias_leaky_relu_in_place(Context& ctx, Tensor& x, const float* bias, float 
     const std::vector<float> one(x.channels(), 1.f), zero(bias ? 0 : x.channels(), 0.f);
     const float* shift = bias ? bias : zero.data();
     for_channels(ctx, x.channels(), [&](int begin, int end) {
-        ctx.kernels.scale_shift_leaky_relu(x.data(), x.plane_size(), one.data(), shift, negative_slope, begin, end);
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), one.data(), shift, negative_slope, begin, end);
     });
 }
 

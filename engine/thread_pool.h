@@ -1,6 +1,6 @@
 // A persistent pool of worker threads for data-parallel loops; the caller's thread is thread 0 and works too.
-// Results never depend on which thread ran what: callers make each element or task's arithmetic independent of
-// the split.
+// Results never depend on which thread ran what: callers make each element or task's arithmetic independent
+// of the split.
 #pragma once
 
 #include <condition_variable>
@@ -13,7 +13,7 @@
 namespace animegan {
 
 class ThreadPool {
-public:
+  public:
     explicit ThreadPool(int threads);  // total threads including the caller; <= 0 means all hardware threads
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
@@ -31,7 +31,7 @@ public:
     // the other cores waiting. thread is in [0, size()), for per-thread scratch. fn must not throw.
     void parallel_tasks(size_t n, const std::function<void(int thread, size_t task)>& fn);
 
-private:
+  private:
     // Runs body(thread) once on every thread; returns when all are done.
     void run_on_all_threads(const std::function<void(int thread)>& body);
     void worker_loop(int index);

@@ -294,16 +294,17 @@ void channel_moments_avx2(const float* x, size_t plane_size, int c_begin, int c_
     }
 }
 
-void scale_shift_leaky_relu_avx2(float* x, size_t plane_size, const float* scale, const float* shift,
-                                 float negative_slope, int c_begin, int c_end) {
+void scale_shift_leaky_relu_avx2(const float* in, float* out, size_t plane_size, const float* scale,
+                                 const float* shift, float negative_slope, int c_begin, int c_end) {
     const __m256 slope = _mm256_set1_ps(negative_slope);
     for (int c = c_begin; c < c_end; ++c) {
-        float* p = x + c * plane_size;
+        const float* src = in + c * plane_size;
+        float* dst = out + c * plane_size;
         const __m256 a = _mm256_set1_ps(scale[c]), b = _mm256_set1_ps(shift[c]);
         for_each_vector(0, plane_size, [&](size_t i, auto lanes) {
-            const __m256 v = _mm256_fmadd_ps(lanes.load(p + i), a, b);
+            const __m256 v = _mm256_fmadd_ps(lanes.load(src + i), a, b);
             // blendv picks by the sign bit: v * slope where v is negative.
-            lanes.store(p + i, _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), v));
+            lanes.store(dst + i, _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), v));
         });
     }
 }

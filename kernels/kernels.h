@@ -55,10 +55,11 @@ struct KernelTable {
     void (*channel_moments)(const float* x, size_t plane_size, int c_begin, int c_end, double* sum,
                             double* sum_squares);
 
-    // x = x * scale[c] + shift[c], then LeakyReLU with `negative_slope` (1 means identity). In place.
-    // Serves the norm's affine step (fused with its activation) and channel attention's rescale.
-    void (*scale_shift_leaky_relu)(float* x, size_t plane_size, const float* scale, const float* shift,
-                                   float negative_slope, int c_begin, int c_end);
+    // out = in * scale[c] + shift[c], then LeakyReLU with `negative_slope` (1 means identity); out may be in.
+    // Serves the norm's affine step (fused with its activation, also while gathering a conv's input rows) and
+    // channel attention's rescale.
+    void (*scale_shift_leaky_relu)(const float* in, float* out, size_t plane_size, const float* scale,
+                                   const float* shift, float negative_slope, int c_begin, int c_end);
 
     void (*pad)(const PadShape& shape, const float* input, float* output, int c_begin, int c_end);
 

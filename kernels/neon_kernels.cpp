@@ -280,15 +280,16 @@ void channel_moments_neon(const float* x, size_t plane_size, int c_begin, int c_
     }
 }
 
-void scale_shift_leaky_relu_neon(float* x, size_t plane_size, const float* scale, const float* shift,
-                                 float negative_slope, int c_begin, int c_end) {
+void scale_shift_leaky_relu_neon(const float* in, float* out, size_t plane_size, const float* scale,
+                                 const float* shift, float negative_slope, int c_begin, int c_end) {
     for (int c = c_begin; c < c_end; ++c) {
-        float* p = x + c * plane_size;
+        const float* src = in + c * plane_size;
+        float* dst = out + c * plane_size;
         const float32x4_t b = vdupq_n_f32(shift[c]);
         const float a = scale[c];
         for_each_vector(0, plane_size, [&](size_t i, auto lanes) {
-            const float32x4_t v = vfmaq_n_f32(b, lanes.load(p + i), a);
-            lanes.store(p + i, vbslq_f32(vcltzq_f32(v), vmulq_n_f32(v, negative_slope), v));
+            const float32x4_t v = vfmaq_n_f32(b, lanes.load(src + i), a);
+            lanes.store(dst + i, vbslq_f32(vcltzq_f32(v), vmulq_n_f32(v, negative_slope), v));
         });
     }
 }

@@ -54,14 +54,15 @@ void channel_moments_scalar(const float* x, size_t plane_size, int c_begin, int 
     }
 }
 
-void scale_shift_leaky_relu_scalar(float* x, size_t plane_size, const float* scale, const float* shift,
-                                   float negative_slope, int c_begin, int c_end) {
+void scale_shift_leaky_relu_scalar(const float* in, float* out, size_t plane_size, const float* scale,
+                                   const float* shift, float negative_slope, int c_begin, int c_end) {
     for (int c = c_begin; c < c_end; ++c) {
-        float* p = x + c * plane_size;
+        const float* src = in + c * plane_size;
+        float* dst = out + c * plane_size;
         const float a = scale[c], b = shift[c];
         for (size_t i = 0; i < plane_size; ++i) {
-            const float v = p[i] * a + b;
-            p[i] = v < 0.f ? v * negative_slope : v;
+            const float v = src[i] * a + b;
+            dst[i] = v < 0.f ? v * negative_slope : v;
         }
     }
 }

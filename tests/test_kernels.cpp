@@ -209,8 +209,13 @@ TEST_CASE("channel moments, scale-shift-LeakyReLU, add, lerp and tanh") {
             }
             const auto scale = random_floats(channels, rng), shift = random_floats(channels, rng);
             for (float slope : {0.2f, 1.f}) {
-                std::vector<float> y = x;
-                t->scale_shift_leaky_relu(y.data(), plane, scale.data(), shift.data(), slope, 0, channels);
+                // In place, and out of place into a buffer one longer whose last element must stay untouched.
+                std::vector<float> y = x, z(x.size() + 1, NAN);
+                t->scale_shift_leaky_relu(y.data(), y.data(), plane, scale.data(), shift.data(), slope, 0, channels);
+                t->scale_shift_leaky_relu(x.data(), z.data(), plane, scale.data(), shift.data(), slope, 0, channels);
+                CHECK(std::isnan(z.back()));
+                z.pop_back();
+                CHECK(z == y);
                 std::vector<double> want(y.size());
                 for (size_t i = 0; i < y.size(); ++i) {
                     const double v = double(x[i]) * scale[i / plane] + shift[i / plane];
