@@ -9,7 +9,8 @@ namespace animegan::ops {
 namespace {
 
 // Output rows per band. Small enough that a band's gathered input (C x rows x padded width) stays a few MB,
-// large enough that the rows re-read at band edges (kernel - stride of them) cost little.
+// large enough that the rows re-read at band edges (kernel - stride of them) cost little. A multiple of the
+// Winograd tile side (4), so only the last band can end in partial tiles.
 constexpr int kBandRows = 16;
 
 // For each row (or column) of the padded, resized view: which stored rows feed it. lo < 0 means zero padding.
@@ -100,9 +101,17 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
 
     Tensor out(conv.out_channels, out_h, out_w, ctx.buffers);
     const int bands = (out_h + kBandRows - 1) / kBandRows;
+    const bool winograd = conv.winograd_weight && ctx.kernels.conv3x3_winograd && conv.kernel == 3 &&
+                          conv.stride == 1 && conv.groups == 1;
     ctx.threads.parallel_for(size_t(bands), [&](size_t band_begin, size_t band_end) {
         const int max_in_rows = (kBandRows - 1) * conv.stride + conv.kernel;
         std::vector<float> band_in(size_t(raw.channels()) * max_in_rows * padded_w);
+        std::vector<float> scratch;
+        if (winograd) {
+            const kernels::ConvShape widest{
+                raw.channels(), max_in_rows, padded_w, conv.out_channels, kBandRows, out_w, 3, 3, 1, 1};
+            scratch.resize(ctx.kernels.winograd_scratch_floats(widest));
+        }
         for (size_t band = band_begin; band < band_end; ++band) {
             const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
             const int in_rows = (count - 1) * conv.stride + conv.kernel;
@@ -111,8 +120,14 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
             const kernels::ConvShape shape{raw.channels(), in_rows,     padded_w,    conv.out_channels, count,
                                            out_w,          conv.kernel, conv.kernel, conv.stride,       conv.groups,
                                            out.plane_size()};
-            ctx.kernels.conv2d(shape, band_in.data(), conv.weight, conv.bias, out.channel(0) + size_t(oy) * out_w, 0,
-                               conv.out_channels);
+            float* band_out = out.channel(0) + size_t(oy) * out_w;
+            if (winograd) {
+                ctx.kernels.conv3x3_winograd(shape, band_in.data(), conv.winograd_weight, conv.bias, band_out,
+                                             0, conv.out_channels, scratch.data());
+            } else {
+                ctx.kernels.conv2d(shape, band_in.data(), conv.weight, conv.bias, band_out, 0,
+                                   conv.out_channels);
+            }
         }
     });
     return out;
