@@ -8,9 +8,9 @@
 // The layout, per call (a band of output rows the engine gives the kernel):
 //   transformed weights U: [36][out blocks][in_channels][kWinogradOcBlock], made once at load time; the last
 //                          block of output channels is padded with zeros.
-//   per block of up to kWinogradTileBlock tiles of one tile row:
-//     input transform  -> V [36][in_channels][kWinogradTileBlock]  (kept in L2 while every output block runs)
-//     per output block: 36 GEMMs [6 x C] x [C x tiles] -> M [36][6][kWinogradTileBlock]  (L1)
+//   per block of up to T tiles of one tile row (T from the channel count, see WinogradScratch):
+//     input transform  -> V [36][in_channels][T]  (kept in L2 while every output block runs)
+//     per output block: 36 GEMMs [6 x C] x [C x T] -> M [36][6][T]  (L1)
 //                       output transform + bias -> the output rows
 // The GEMM's micro-kernel keeps 6 output channels x 16 tiles of one of the 36 points in registers over all
 // input channels, like the direct convolution's 6 x 16 pixel block; its weights are 6 consecutive floats per
@@ -27,16 +27,16 @@
 
 namespace animegan::kernels {
 
-constexpr int kWinogradTile = 4;        // output tile side
-constexpr int kWinogradPatch = 6;       // input patch side: tile + kernel - 1
-constexpr int kWinogradPoints = 36;     // kWinogradPatch squared
-constexpr int kWinogradOcBlock = 6;     // output channels per weight block and micro-kernel call
-constexpr int kWinogradChunk = 16;      // tiles per micro-kernel call
-constexpr int kWinogradTileBlock = 32;  // tiles per transformed input block, a multiple of kWinogradChunk
+constexpr int kWinogradTile = 4;           // output tile side
+constexpr int kWinogradPatch = 6;          // input patch side: tile + kernel - 1
+constexpr int kWinogradPoints = 36;        // kWinogradPatch squared
+constexpr int kWinogradOcBlock = 6;        // output channels per weight block and micro-kernel call
+constexpr int kWinogradChunk = 16;         // tiles per micro-kernel call
+constexpr int kWinogradMaxTileBlock = 64;  // tiles per transformed input block, at most
 
 // One input-transform row buffer: the 4 * tiles + 2 columns of a tile block, plus what the column
 // de-interleaving loads read past the last tile of a chunk.
-constexpr int kWinogradRowFloats = kWinogradTile * kWinogradTileBlock + 8;
+constexpr int kWinogradRowFloats = kWinogradTile * kWinogradMaxTileBlock + 8;
 
 // The ISA-independent parts (winograd.cpp), shared by every table.
 size_t winograd_weight_floats(int out_channels, int in_channels);
@@ -93,25 +93,38 @@ inline void winograd_output_1d(const Vec m[6], Vec out[4]) {
     out[3] = Ops::add(Ops::fmadd(Ops::set1(8.f), diff34, diff12), m[5]);
 }
 
-// The scratch a call carves up (sizes in floats; winograd_scratch_floats adds them up).
+// The scratch a call carves up (winograd_scratch_floats adds the sizes up).
 struct WinogradScratch {
-    float* points;    // V [36][channels][kWinogradTileBlock]
-    float* products;  // M [36][kWinogradOcBlock][kWinogradTileBlock]
+    int tile_block;  // T: tiles per block, a multiple of kWinogradChunk
+    // V's points are a padding cache line apart: with whole [channels][T] panels they would
+    // be a multiple of 4 KiB apart, and the 36 stores of one transformed patch would share an L1 set.
+    size_t point_stride;
+    float* points;    // V [36][point_stride]: [channels][T] each
+    float* products;  // M [36][kWinogradOcBlock][T]
     float* rows;      // 6 rows of B^T d, kWinogradRowFloats each
     float* zero_row;  // stands in for input rows below the band
     float*
         partial_row;  // a vector of output tiles cut by the right edge, before its valid columns are copied
 
-    WinogradScratch(float* scratch, int channels) {
+    WinogradScratch(float* scratch, int channels)
+        : tile_block(tiles_per_block(channels)), point_stride(point_floats(channels)) {
         points = scratch;
-        products = points + size_t(kWinogradPoints) * channels * kWinogradTileBlock;
-        rows = products + kWinogradPoints * kWinogradOcBlock * kWinogradTileBlock;
+        products = points + kWinogradPoints * point_stride;
+        rows = products + kWinogradPoints * kWinogradOcBlock * tile_block;
         zero_row = rows + kWinogradPatch * kWinogradRowFloats;
         partial_row = zero_row + kWinogradRowFloats;
     }
+    // V is re-read once per output block, so it should stay in the 512 KiB L2 (Zen 3; 1 MiB and more on other
+    // current cores) next to the weights streaming through: about 288 KiB, the fastest of 16, 32 and 64 tiles
+    // measured for 64 and 128 channels. 256 channels get the minimum, one micro-kernel chunk.
+    static int tiles_per_block(int channels) {
+        const int tiles = 2048 / std::max(channels, 1) / kWinogradChunk * kWinogradChunk;
+        return std::clamp(tiles, kWinogradChunk, kWinogradMaxTileBlock);
+    }
+    static size_t point_floats(int channels) { return size_t(channels) * tiles_per_block(channels) + 16; }
     static size_t floats(int channels) {
-        return size_t(kWinogradPoints) * channels * kWinogradTileBlock +
-               kWinogradPoints * kWinogradOcBlock * kWinogradTileBlock +
+        return kWinogradPoints * point_floats(channels) +
+               kWinogradPoints * kWinogradOcBlock * tiles_per_block(channels) +
                (kWinogradPatch + 2) * kWinogradRowFloats;
     }
 };
@@ -156,17 +169,17 @@ void winograd_input_block(const ConvShape& s, const float* input, int tile_y, in
                 Ops::load_tile_columns(w.rows + i * kWinogradRowFloats + t * kWinogradTile, d);
                 winograd_input_1d<Ops>(d, out);
                 for (int j = 0; j < 6; ++j)
-                    Ops::store(w.points + (size_t(i * 6 + j) * s.in_channels + c) * kWinogradTileBlock + t,
-                               out[j]);
+                    Ops::store(w.points + (i * 6 + j) * w.point_stride + c * w.tile_block + t, out[j]);
             }
         }
     }
 }
 
 // M[point][j][t] = sum over c of U[point][block][c][j] * V[point][c][t] for 16 tiles: 6 x 16 / L
-// accumulators over every input channel.
+// accumulators over every input channel. V's and M's rows are `stride` floats apart.
 template <typename Ops>
-inline void winograd_gemm_chunk(const float* points, const float* weights, int channels, float* products) {
+inline void winograd_gemm_chunk(const float* points, const float* weights, int channels, float* products,
+                                int stride) {
     using Vec = typename Ops::Vec;
     constexpr int NX = kWinogradChunk / Ops::kLanes;
     Vec acc[kWinogradOcBlock][NX];
@@ -174,7 +187,7 @@ inline void winograd_gemm_chunk(const float* points, const float* weights, int c
     for (int j = 0; j < kWinogradOcBlock; ++j)
 #pragma GCC unroll 16
         for (int v = 0; v < NX; ++v) acc[j][v] = Ops::set1(0.f);
-    for (int c = 0; c < channels; ++c, points += kWinogradTileBlock, weights += kWinogradOcBlock) {
+    for (int c = 0; c < channels; ++c, points += stride, weights += kWinogradOcBlock) {
         Vec x[NX];
 #pragma GCC unroll 16
         for (int v = 0; v < NX; ++v) x[v] = Ops::load(points + v * Ops::kLanes);
@@ -188,8 +201,7 @@ inline void winograd_gemm_chunk(const float* points, const float* weights, int c
 #pragma GCC unroll 8
     for (int j = 0; j < kWinogradOcBlock; ++j)
 #pragma GCC unroll 16
-        for (int v = 0; v < NX; ++v)
-            Ops::store(products + j * kWinogradTileBlock + v * Ops::kLanes, acc[j][v]);
+        for (int v = 0; v < NX; ++v) Ops::store(products + j * stride + v * Ops::kLanes, acc[j][v]);
 }
 
 // Y = A^T M A + bias for output channel oc (row j of the block's products), written into the output rows of
@@ -205,7 +217,7 @@ void winograd_output_block(const ConvShape& s, const WinogradScratch& w, int j, 
         for (int i = 0; i < 6; ++i) {
             Vec m[6];
             for (int k = 0; k < 6; ++k)
-                m[k] = Ops::load(w.products + ((i * 6 + k) * kWinogradOcBlock + j) * kWinogradTileBlock + t);
+                m[k] = Ops::load(w.products + ((i * 6 + k) * kWinogradOcBlock + j) * w.tile_block + t);
             winograd_output_1d<Ops>(m, by_row[i]);
         }
         const int x = (tile_x + t) * kWinogradTile, valid = std::min(L * kWinogradTile, s.out_width - x);
@@ -236,11 +248,10 @@ void conv3x3_winograd(const ConvShape& s, const float* input, const float* trans
     const int tiles_x = (s.out_width + kWinogradTile - 1) / kWinogradTile;
     const int tiles_y = (s.out_height + kWinogradTile - 1) / kWinogradTile;
     const int oc_blocks = (s.out_channels + kWinogradOcBlock - 1) / kWinogradOcBlock;
-    const size_t point_stride = size_t(s.in_channels) * kWinogradTileBlock;  // between points of V
     const size_t weight_point_stride = size_t(oc_blocks) * s.in_channels * kWinogradOcBlock;
     for (int ty = 0; ty < tiles_y; ++ty) {
-        for (int tx = 0; tx < tiles_x; tx += kWinogradTileBlock) {
-            const int tiles = std::min(kWinogradTileBlock, tiles_x - tx);
+        for (int tx = 0; tx < tiles_x; tx += w.tile_block) {
+            const int tiles = std::min(w.tile_block, tiles_x - tx);
             const int padded = (tiles + kWinogradChunk - 1) / kWinogradChunk * kWinogradChunk;
             winograd_input_block<Ops>(s, input, ty, tx, tiles, padded, w);
             for (int b = oc_begin / kWinogradOcBlock; b * kWinogradOcBlock < oc_end; ++b) {
@@ -248,9 +259,9 @@ void conv3x3_winograd(const ConvShape& s, const float* input, const float* trans
                     const float* u = transformed + point * weight_point_stride +
                                      size_t(b) * s.in_channels * kWinogradOcBlock;
                     for (int t = 0; t < padded; t += kWinogradChunk) {
-                        winograd_gemm_chunk<Ops>(
-                            w.points + point * point_stride + t, u, s.in_channels,
-                            w.products + point * kWinogradOcBlock * kWinogradTileBlock + t);
+                        winograd_gemm_chunk<Ops>(w.points + point * w.point_stride + t, u, s.in_channels,
+                                                 w.products + point * kWinogradOcBlock * w.tile_block + t,
+                                                 w.tile_block);
                     }
                 }
                 const int first = std::max(oc_begin, b * kWinogradOcBlock);

@@ -123,8 +123,9 @@ TEST_CASE("conv2d matches the naive definition") {
 }
 
 TEST_CASE("conv3x3_winograd matches the naive definition") {
-    // Output sizes cut tiles (4x4) and tile blocks (32 tiles) at the right and bottom edges; channel counts
-    // cut output blocks (6) and micro-kernel lanes; the channel range is split at points inside blocks.
+    // Output sizes cut tiles (4x4) and tile blocks (16 to 64 tiles) at the right and bottom edges; channel
+    // counts cut output blocks (6) and micro-kernel lanes; the channel range is split at points inside
+    // blocks.
     struct Case {
         int in_c, out_c, out_h, out_w;
         bool bias;
