@@ -9,7 +9,8 @@ namespace animegan::ops {
 namespace {
 
 // Output rows per band. Small enough that a band's gathered input (C x rows x padded width) stays a few MB,
-// large enough that the rows re-read at band edges (kernel - stride of them) cost little.
+// large enough that the rows re-read at band edges (kernel - stride of them) cost little. A multiple of the
+// Winograd tile side (4), so only the last band can end in partial tiles.
 constexpr int kBandRows = 16;
 
 // For each row (or column) of the padded, resized view: which stored rows feed it. lo < 0 means zero padding.
@@ -152,14 +153,21 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
     Tensor out(conv.out_channels, out_h, out_w, ctx.buffers);
     const int bands = (out_h + kBandRows - 1) / kBandRows;
     const int max_in_rows = (kBandRows - 1) * conv.stride + conv.kernel;
+    const bool winograd = conv.winograd_weight && ctx.kernels.conv3x3_winograd && conv.kernel == 3 &&
+                          conv.stride == 1 && conv.groups == 1;
     struct Scratch {
-        std::vector<float> band_in, gather;
+        std::vector<float> band_in, gather, winograd;
     };
     std::vector<Scratch> scratch(size_t(ctx.threads.size()));  // per thread, sized on its first band
     ctx.threads.parallel_tasks(size_t(bands), [&](int thread, size_t band) {
         Scratch& mine = scratch[size_t(thread)];
         if (mine.band_in.empty()) {
             mine.band_in.resize(size_t(raw.channels()) * max_in_rows * padded_w);
+            if (winograd) {
+                const kernels::ConvShape widest{
+                    raw.channels(), max_in_rows, padded_w, conv.out_channels, kBandRows, out_w, 3, 3, 1, 1};
+                mine.winograd.resize(ctx.kernels.winograd_scratch_floats(widest));
+            }
         }
         const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
         const int in_rows = (count - 1) * conv.stride + conv.kernel;
@@ -168,8 +176,14 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
         const kernels::ConvShape shape{raw.channels(), in_rows,     padded_w,        conv.out_channels,
                                        count,          out_w,       conv.kernel,     conv.kernel,
                                        conv.stride,    conv.groups, out.plane_size()};
-        ctx.kernels.conv2d(shape, mine.band_in.data(), conv.weight, conv.bias,
-                           out.channel(0) + size_t(oy) * out_w, 0, conv.out_channels);
+        float* band_out = out.channel(0) + size_t(oy) * out_w;
+        if (winograd) {
+            ctx.kernels.conv3x3_winograd(shape, mine.band_in.data(), conv.winograd_weight, conv.bias,
+                                         band_out, 0, conv.out_channels, mine.winograd.data());
+        } else {
+            ctx.kernels.conv2d(shape, mine.band_in.data(), conv.weight, conv.bias, band_out, 0,
+                               conv.out_channels);
+        }
     });
     return out;
 }

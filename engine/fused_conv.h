@@ -25,6 +25,8 @@ struct ConvSpec {
     const float* bias;    // [out_channels] or null
     int out_channels, kernel, stride, groups;
     Padding pad;
+    // The weights transformed for the table's conv3x3_winograd (dense 3x3 stride-1 layers), or null: direct.
+    const float* winograd_weight = nullptr;
 };
 
 // conv(pad(resize(activation))) where the resize goes to (height, width); height/width equal to the stored

@@ -73,6 +73,7 @@ const char* upsample_name(Upsample mode) {
 struct Generator::Impl {
     weights::GgufFile file;
     std::vector<std::vector<float>> converted;  // F16 tensors widened to F32
+    std::vector<std::vector<float>> winograd_weights;  // per dense 3x3 stride-1 layer
     ModelInfo info;
     model::GeneratorLayout layers;
     std::unique_ptr<ThreadPool> threads;
@@ -89,6 +90,13 @@ struct Generator::Impl {
         auto bind_conv = [&](model::ConvLayer& l) {
             l.weight = get(l.name + ".weight");
             if (l.has_bias) l.bias = get(l.name + ".bias");
+            const kernels::KernelTable& table = kernels::active_kernels();
+            if (l.kernel == 3 && l.stride == 1 && l.groups == 1 && table.conv3x3_winograd) {
+                std::vector<float>& w =
+                    winograd_weights.emplace_back(table.winograd_weight_floats(l.out, l.in));
+                table.winograd_transform_weights(l.weight, l.out, l.in, w.data());
+                l.winograd_weight = w.data();
+            }
             if (!l.norm.empty()) {
                 l.gamma = get(l.norm + ".weight");
                 l.beta = get(l.norm + ".bias");
@@ -131,8 +139,9 @@ struct Generator::Impl {
     ops::Activation conv(ops::Context& ctx, const model::ConvLayer& l, const ops::Activation& x, int height,
                          int width) const {
         ops::Activation y;
-        y.raw = ops::conv2d_fused(ctx, x, height, width, resize_mode(info.upsample),
-                                  {l.weight, l.bias, l.out, l.kernel, l.stride, l.groups, l.pad});
+        y.raw = ops::conv2d_fused(
+            ctx, x, height, width, resize_mode(info.upsample),
+            {l.weight, l.bias, l.out, l.kernel, l.stride, l.groups, l.pad, l.winograd_weight});
         if (l.gamma) {
             ops::set_pending_group_norm(ctx, y, norm_groups(l.out), l.gamma, l.beta, info.norm_eps,
                                         l.leaky_relu ? kLeakySlope : 1.f);

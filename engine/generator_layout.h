@@ -25,6 +25,8 @@ struct ConvLayer {
     const float* bias = nullptr;      // [out] or null
     const float* gamma = nullptr;     // [out]
     const float* beta = nullptr;      // [out]
+    // Dense 3x3 stride-1 layers: the weights transformed once for the kernel table's Winograd convolution.
+    const float* winograd_weight = nullptr;
 };
 
 // 1x1 expand (x2) -> depthwise 3x3 -> 1x1 project, residual add when in == out.

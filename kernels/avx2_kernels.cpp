@@ -13,6 +13,7 @@
 #include "kernels/coordinates.h"
 #include "kernels/isa_tables.h"
 #include "kernels/kernels.h"
+#include "kernels/winograd.h"
 
 namespace animegan::kernels {
 namespace {
@@ -268,6 +269,55 @@ void conv2d_avx2(const ConvShape& s, const float* input, const float* weight, co
     scalar_kernels().conv2d(s, input, weight, bias, output, oc_begin, oc_end);
 }
 
+// ------------------------------------------------------------------------------------- Winograd conv3x3
+//
+// The vector operations of kernels/winograd.h at 8 lanes = 8 consecutive tiles. A tile's columns are 4 floats
+// apart, so the column loads and stores de-interleave with in-lane 4x4 transposes: each 256-bit register
+// pairs tile t in its low half with tile t + 4 in its high half, so the transposed halves come out in tile
+// order.
+
+struct Avx2WinogradOps {
+    using Vec = __m256;
+    static constexpr int kLanes = 8;
+    static __m256 load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+    static __m256 broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+    static __m256 set1(float v) { return _mm256_set1_ps(v); }
+    static __m256 add(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
+    static __m256 sub(__m256 a, __m256 b) { return _mm256_sub_ps(a, b); }
+    static __m256 mul(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
+    static __m256 fmadd(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+
+    // Element i of each of r[0..3] into r[i], within each 128-bit half.
+    static void transpose_halves(__m256 r[4]) {
+        const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        r[0] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+        r[1] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+        r[2] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+        r[3] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    }
+
+    static void load_tile_columns(const float* row, __m256 columns[6]) {
+        // quads[i]: columns 0..3 of tile i (low half) and of tile i + 4 (high half); quads[4] holds columns
+        // 0..1 of tiles 4 and 8, which are columns 4..5 of tiles 3 and 7.
+        __m256 quads[5];
+        for (int i = 0; i < 5; ++i) quads[i] = _mm256_loadu2_m128(row + 16 + 4 * i, row + 4 * i);
+        const __m256 u12 = _mm256_unpacklo_ps(quads[1], quads[2]),
+                     u34 = _mm256_unpacklo_ps(quads[3], quads[4]);
+        columns[4] = _mm256_shuffle_ps(u12, u34, _MM_SHUFFLE(1, 0, 1, 0));
+        columns[5] = _mm256_shuffle_ps(u12, u34, _MM_SHUFFLE(3, 2, 3, 2));
+        transpose_halves(quads);
+        std::copy(quads, quads + 4, columns);
+    }
+
+    static void store_tile_columns(float* row, const __m256 columns[4]) {
+        __m256 tiles[4] = {columns[0], columns[1], columns[2], columns[3]};
+        transpose_halves(tiles);  // tiles[i]: tile i's 4 columns (low half), tile i + 4's (high half)
+        for (int i = 0; i < 4; ++i) _mm256_storeu2_m128(row + 16 + 4 * i, row + 4 * i, tiles[i]);
+    }
+};
+
 // ------------------------------------------------------------------------------------- elementwise ops
 
 // Sums in double: each float converts exactly, and a product of two floats is exact in double, so only the
@@ -485,7 +535,11 @@ const KernelTable* avx2_kernels() {
                                    add_avx2,
                                    lerp_avx2,
                                    tanh_avx2,
-                                   scalar_kernels().max_pool_2x2};  // memory-bound and tiny in BlazeFace
+                                   scalar_kernels().max_pool_2x2,  // memory-bound and tiny in BlazeFace
+                                   winograd_weight_floats,
+                                   winograd_transform_weights,
+                                   winograd_scratch_floats,
+                                   conv3x3_winograd<Avx2WinogradOps>};
     return &table;
 }
 

@@ -12,6 +12,7 @@
 
 #include "kernels/isa_tables.h"
 #include "kernels/kernels.h"
+#include "kernels/winograd.h"
 
 namespace animegan::kernels {
 namespace {
@@ -355,6 +356,36 @@ void tanh_neon(float* x, size_t begin, size_t end) {
                     [&](size_t i, auto lanes) { lanes.store(x + i, tanh_ps(lanes.load(x + i))); });
 }
 
+// ------------------------------------------------------------------------------------- Winograd conv3x3
+//
+// The vector operations of kernels/winograd.h at 4 lanes = 4 consecutive tiles. A tile's columns are 4 floats
+// apart, which is exactly what the de-interleaving ld4 / st4 instructions handle.
+
+struct NeonWinogradOps {
+    using Vec = float32x4_t;
+    static constexpr int kLanes = 4;
+    static float32x4_t load(const float* p) { return vld1q_f32(p); }
+    static void store(float* p, float32x4_t v) { vst1q_f32(p, v); }
+    static float32x4_t broadcast(const float* p) { return vld1q_dup_f32(p); }
+    static float32x4_t set1(float v) { return vdupq_n_f32(v); }
+    static float32x4_t add(float32x4_t a, float32x4_t b) { return vaddq_f32(a, b); }
+    static float32x4_t sub(float32x4_t a, float32x4_t b) { return vsubq_f32(a, b); }
+    static float32x4_t mul(float32x4_t a, float32x4_t b) { return vmulq_f32(a, b); }
+    static float32x4_t fmadd(float32x4_t a, float32x4_t b, float32x4_t c) { return vfmaq_f32(c, a, b); }
+
+    static void load_tile_columns(const float* row, float32x4_t columns[6]) {
+        const float32x4x4_t first = vld4q_f32(row);
+        const float32x4x4_t next = vld4q_f32(row + 4);  // columns 4..5 are the next tile's 0..1
+        for (int i = 0; i < 4; ++i) columns[i] = first.val[i];
+        columns[4] = next.val[0];
+        columns[5] = next.val[1];
+    }
+
+    static void store_tile_columns(float* row, const float32x4_t columns[4]) {
+        vst4q_f32(row, float32x4x4_t{{columns[0], columns[1], columns[2], columns[3]}});
+    }
+};
+
 }  // namespace
 
 const KernelTable* neon_kernels() {
@@ -369,7 +400,11 @@ const KernelTable* neon_kernels() {
                                    add_neon,
                                    lerp_neon,
                                    tanh_neon,
-                                   scalar_kernels().max_pool_2x2};
+                                   scalar_kernels().max_pool_2x2,
+                                   winograd_weight_floats,
+                                   winograd_transform_weights,
+                                   winograd_scratch_floats,
+                                   conv3x3_winograd<NeonWinogradOps>};
     return &table;
 }
 

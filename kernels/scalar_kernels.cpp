@@ -5,6 +5,7 @@
 
 #include "kernels/coordinates.h"
 #include "kernels/kernels.h"
+#include "kernels/winograd.h"
 
 namespace animegan::kernels {
 namespace {
@@ -133,9 +134,20 @@ void max_pool_2x2_scalar(int height, int width, const float* input, float* outpu
 }  // namespace
 
 const KernelTable& scalar_kernels() {
-    static const KernelTable table{"scalar",  conv2d_scalar, channel_moments_scalar, scale_shift_leaky_relu_scalar,
-                                   pad_scalar, resize_bilinear_scalar, add_scalar, lerp_scalar, tanh_scalar,
-                                   max_pool_2x2_scalar};
+    static const KernelTable table{"scalar",
+                                   conv2d_scalar,
+                                   channel_moments_scalar,
+                                   scale_shift_leaky_relu_scalar,
+                                   pad_scalar,
+                                   resize_bilinear_scalar,
+                                   add_scalar,
+                                   lerp_scalar,
+                                   tanh_scalar,
+                                   max_pool_2x2_scalar,
+                                   winograd_weight_floats,
+                                   winograd_transform_weights,
+                                   winograd_scratch_floats,
+                                   conv3x3_winograd<ScalarWinogradOps>};
     return table;
 }
 
