@@ -155,19 +155,17 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
     const int max_in_rows = (kBandRows - 1) * conv.stride + conv.kernel;
     const bool winograd = conv.winograd_weight && ctx.kernels.conv3x3_winograd && conv.kernel == 3 &&
                           conv.stride == 1 && conv.groups == 1;
-    struct Scratch {
-        std::vector<float> band_in, gather, winograd;
+    ctx.conv_scratch.resize(std::max(ctx.conv_scratch.size(), size_t(ctx.threads.size())));
+    auto at_least = [](std::vector<float>& v, size_t n) {
+        if (v.size() < n) v.resize(n);
     };
-    std::vector<Scratch> scratch(size_t(ctx.threads.size()));  // per thread, sized on its first band
     ctx.threads.parallel_tasks(size_t(bands), [&](int thread, size_t band) {
-        Scratch& mine = scratch[size_t(thread)];
-        if (mine.band_in.empty()) {
-            mine.band_in.resize(size_t(raw.channels()) * max_in_rows * padded_w);
-            if (winograd) {
-                const kernels::ConvShape widest{
-                    raw.channels(), max_in_rows, padded_w, conv.out_channels, kBandRows, out_w, 3, 3, 1, 1};
-                mine.winograd.resize(ctx.kernels.winograd_scratch_floats(widest));
-            }
+        ConvScratch& mine = ctx.conv_scratch[size_t(thread)];
+        at_least(mine.band_in, size_t(raw.channels()) * max_in_rows * padded_w);
+        if (winograd) {
+            const kernels::ConvShape widest{
+                raw.channels(), max_in_rows, padded_w, conv.out_channels, kBandRows, out_w, 3, 3, 1, 1};
+            at_least(mine.winograd, ctx.kernels.winograd_scratch_floats(widest));
         }
         const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
         const int in_rows = (count - 1) * conv.stride + conv.kernel;

@@ -10,10 +10,17 @@
 
 namespace animegan::ops {
 
+// One thread's buffers for the fused convolution (fused_conv.cpp). They live as long as the Context, so the
+// convolutions of a pass reuse them instead of allocating, zeroing and page-faulting megabytes each time.
+struct ConvScratch {
+    std::vector<float> band_in, gather, winograd;
+};
+
 struct Context {
     ThreadPool& threads;
     BufferPool& buffers;
     const kernels::KernelTable& kernels;
+    std::vector<ConvScratch> conv_scratch = {};  // one per thread, grown on demand
 };
 
 struct Padding {
@@ -25,8 +32,8 @@ struct Padding {
 Tensor pad(Context& ctx, const Tensor& x, const Padding& padding);
 
 // Convolution without implicit padding. weight: [out, in / groups, kernel_h, kernel_w]; bias: [out] or null.
-Tensor conv2d(Context& ctx, const Tensor& x, const float* weight, const float* bias, int out_channels, int kernel_h,
-              int kernel_w, int stride, int groups);
+Tensor conv2d(Context& ctx, const Tensor& x, const float* weight, const float* bias, int out_channels,
+              int kernel_h, int kernel_w, int stride, int groups);
 
 // GroupNorm over `groups` groups of channels (1 = LayerNorm over C,H,W; channels = InstanceNorm), affine with
 // gamma/beta [C], then LeakyReLU with negative_slope (1 = none). In place.
@@ -37,7 +44,8 @@ void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const f
 void group_norm_scale_shift(Context& ctx, const Tensor& x, int groups, const float* gamma, const float* beta,
                             float eps, std::vector<float>& scale, std::vector<float>& shift);
 
-Tensor resize_bilinear(Context& ctx, const Tensor& x, int out_height, int out_width, kernels::ResizeMode mode);
+Tensor resize_bilinear(Context& ctx, const Tensor& x, int out_height, int out_width,
+                       kernels::ResizeMode mode);
 
 void add_in_place(Context& ctx, Tensor& x, const Tensor& y);
 
@@ -59,8 +67,8 @@ Tensor max_pool_2x2(Context& ctx, const Tensor& x);
 // This is TF's channel PAD followed by ADD, without materializing the zeros.
 void add_channel_padded_in_place(Context& ctx, Tensor& y, const Tensor& x);
 
-// x[c] += bias[c] (bias may be null: no bias), then LeakyReLU with negative_slope (0 = ReLU, 1 = none). In place.
-// After a conv2d without bias this adds the bias after the sum, in TensorFlow's order.
+// x[c] += bias[c] (bias may be null: no bias), then LeakyReLU with negative_slope (0 = ReLU, 1 = none). In
+// place. After a conv2d without bias this adds the bias after the sum, in TensorFlow's order.
 void bias_leaky_relu_in_place(Context& ctx, Tensor& x, const float* bias, float negative_slope);
 
 }  // namespace animegan::ops
