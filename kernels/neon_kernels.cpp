@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "kernels/direct_conv.h"
 #include "kernels/isa_tables.h"
 #include "kernels/kernels.h"
 #include "kernels/winograd.h"
@@ -49,214 +50,6 @@ inline void for_each_vector(size_t begin, size_t end, Op op) {
     size_t i = begin;
     for (; i + kLanes <= end; i += kLanes) op(i, FullVector{});
     if (i < end) op(i, PartialVector(end - i));
-}
-
-// ------------------------------------------------------------------------------------------------ conv2d
-//
-// Direct convolution, register-blocked as in the AVX2 kernels. With 32 vector registers the micro-kernel
-// holds up to 6 output channels x 4 vectors of 4 consecutive output pixels of one row in 24 accumulators.
-// For every input channel and tap it loads the 4 input vectors once and multiplies them by each channel's
-// weight with a by-element FMA (vfmaq_n_f32 becomes fmla v.4s, v.4s, v.s[0] on a scalar load): 4 vector loads
-// and 6 scalar loads per 24 FMAs, 24 independent chains to cover the FMA latency, and 29 of the 32 registers
-// live, so nothing spills.
-//
-// As in the AVX2 kernels, the input rows a tile of output columns needs, for a chunk of the group's input
-// channels, are copied into a contiguous 24 KiB stack buffer (it fits a 32 KiB L1, the smallest on current
-// AArch64 cores), so far-apart input planes do not compete for the same L1 sets, and every output-channel
-// block reuses it. Later chunks add to the partial sums stored in the output; float stores and loads are
-// exact, so every output is always bias + the same FMA chain over (input channel, ky, kx) in order.
-//
-// Stride 2: packing splits each row into its even and odd columns (vld2q does exactly that), so the taps
-// become unit-stride loads. 1x1 stride-1 convolutions run as one row of height * width pixels. Stride-1
-// depthwise convolutions read their rows in place: there is nothing to reuse.
-
-constexpr int kPackFloats = 6144;  // packed input tile: 24 KiB
-constexpr int kMaxBlock = 6;       // output channels per micro-kernel block
-constexpr int kBlockVectors = 4;   // vectors of output pixels per micro-kernel block
-constexpr int kTileColumns = 96;   // output columns per tile (at least; a multiple of the block width)
-
-// One micro-kernel call's operands: an input tile and a block of output channels.
-struct ConvTile {
-    const float* in;  // input rows of the tile's first channel, at the tile's first column
-    size_t row_stride, channel_stride;
-    size_t odd_offset;  // stride 2: where each packed row's odd columns start
-    int channels;
-    const float* weight[kMaxBlock];  // each output channel's [channels][K][K] weights for this chunk
-    float* out[kMaxBlock];           // each output channel's row, at the tile's first column
-    float bias[kMaxBlock];
-    bool accumulate;  // add to the partial sums in out (a later chunk) instead of the bias
-};
-
-// Output columns [x, x + 4 * NX) of OCB output channels, or only the first lanes of one vector with
-// Lanes = PartialVector (the row's remainder). The tap loops are unrolled so that weight and input offsets
-// are constants.
-template <int K, int S, int OCB, int NX, typename Lanes = FullVector>
-inline void conv_block(const ConvTile& t, int x, Lanes lanes = {}) {
-    float32x4_t acc[OCB][NX];
-    const float* weight[OCB];
-#pragma GCC unroll 8
-    for (int j = 0; j < OCB; ++j) {
-        weight[j] = t.weight[j];
-#pragma GCC unroll 8
-        for (int v = 0; v < NX; ++v)
-            acc[j][v] = t.accumulate ? lanes.load(t.out[j] + x + v * kLanes) : vdupq_n_f32(t.bias[j]);
-    }
-    const float* in = t.in + x;  // at stride 2, output x reads column x of the even or the odd half of a row
-    for (int ic = 0; ic < t.channels; ++ic, in += t.channel_stride) {
-#pragma GCC unroll 8
-        for (int ky = 0; ky < K; ++ky) {
-            const float* row = in + ky * t.row_stride;
-            const int tap = (ic * K + ky) * K;
-#pragma GCC unroll 8
-            for (int kx = 0; kx < K; ++kx) {
-                const float* src_at = row + kx % S * t.odd_offset + kx / S;
-                float32x4_t src[NX];
-#pragma GCC unroll 8
-                for (int v = 0; v < NX; ++v) src[v] = lanes.load(src_at + v * kLanes);
-#pragma GCC unroll 8
-                for (int j = 0; j < OCB; ++j) {
-                    const float w = weight[j][tap + kx];
-#pragma GCC unroll 8
-                    for (int v = 0; v < NX; ++v) acc[j][v] = vfmaq_n_f32(acc[j][v], src[v], w);
-                }
-            }
-        }
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < OCB; ++j)
-#pragma GCC unroll 8
-        for (int v = 0; v < NX; ++v) lanes.store(t.out[j] + x + v * kLanes, acc[j][v]);
-}
-
-// Output columns [x, n) of a tile: blocks of NX vectors, then of fewer, then a partial vector.
-template <int K, int S, int OCB, int NX = kBlockVectors>
-void conv_tile(const ConvTile& t, int x, int n) {
-    for (; x + NX * kLanes <= n; x += NX * kLanes) conv_block<K, S, OCB, NX>(t, x);
-    if constexpr (NX > 1) {
-        conv_tile<K, S, OCB, NX - 1>(t, x, n);
-    } else if (x < n) {
-        conv_block<K, S, OCB, 1>(t, x, PartialVector(n - x));
-    }
-}
-
-using TileFn = void (*)(const ConvTile&, int x, int n);
-
-// conv_tile for blocks of 1 .. kMaxBlock output channels, indexed by block size - 1.
-template <int K, int S, size_t... I>
-constexpr std::array<TileFn, sizeof...(I)> tile_fns(std::index_sequence<I...>) {
-    return {conv_tile<K, S, int(I) + 1>...};
-}
-
-// Tile geometry for a shape: output columns per tile and input channels per packed chunk, such that
-// channels * K * ((columns - 1) * S + K) <= kPackFloats. Chunks are balanced in size; when one chunk holds
-// every channel the tile widens to fill the buffer. Depends only on the kernel, stride and channel count, so
-// a band of rows is tiled like the whole plane.
-struct TileShape {
-    int columns, channels;
-};
-
-TileShape tile_shape(int k, int stride, int channels) {
-    const int floats_per_channel = k * ((kTileColumns - 1) * stride + k);
-    const int max_chunk = kPackFloats / floats_per_channel;
-    const int chunks = (channels + max_chunk - 1) / max_chunk;
-    const int chunk = (channels + chunks - 1) / chunks;
-    const int block_width = kBlockVectors * kLanes;
-    const int fit_columns = ((kPackFloats / (k * chunk) - k) / stride + 1) / block_width * block_width;
-    return {std::max(kTileColumns, fit_columns), chunk};
-}
-
-// Splits a row of n floats into its even then its odd elements, so stride-2 taps become unit-stride loads.
-void deinterleave_row(const float* in, int n, float* out) {
-    const int evens = (n + 1) / 2;
-    int i = 0;
-    for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
-        const float32x4x2_t pair = vld2q_f32(in + i);
-        vst1q_f32(out + i / 2, pair.val[0]);
-        vst1q_f32(out + evens + i / 2, pair.val[1]);
-    }
-    for (; i < n; ++i) out[i % 2 * evens + i / 2] = in[i];
-}
-
-// Copies `rows` rows of `cols` floats for input channels [0, channels) into a contiguous tile; at stride 2
-// each row is stored as its even then its odd columns. The rows are short pieces of many far-apart planes,
-// too many streams for the hardware prefetcher, so this also prefetches the next tile's part of each row.
-template <int S>
-void pack_tile(const float* in, size_t in_plane, int in_width, int channels, int rows, int cols, float* out) {
-    for (int c = 0; c < channels; ++c, in += in_plane) {
-        for (int r = 0; r < rows; ++r, out += cols) {
-            const float* row = in + size_t(r) * in_width;
-            if constexpr (S == 1) {
-                std::memcpy(out, row, cols * sizeof(float));
-            } else {
-                deinterleave_row(row, cols, out);
-            }
-            for (int i = cols; i < 2 * cols; i += 64 / sizeof(float)) __builtin_prefetch(row + i, 0, 3);
-        }
-    }
-}
-
-template <int K, int S>
-void conv_direct(const ConvShape& s, const float* input, const float* weight, const float* bias,
-                 float* output, int oc_begin, int oc_end) {
-    static constexpr auto kTileFns = tile_fns<K, S>(std::make_index_sequence<kMaxBlock>());
-    static_assert(K * ((kTileColumns - 1) * S + K) <= kPackFloats);
-    const int in_per_group = s.in_channels / s.groups, out_per_group = s.out_channels / s.groups;
-    const size_t in_plane = size_t(s.in_height) * s.in_width, out_plane = s.out_plane();
-    const TileShape tiles = tile_shape(K, S, in_per_group);
-    alignas(64) float packed[kPackFloats];
-
-    for (int g = oc_begin / out_per_group; g * out_per_group < oc_end; ++g) {
-        const int g_begin = std::max(oc_begin, g * out_per_group);
-        const int g_end = std::min(oc_end, (g + 1) * out_per_group);
-        const float* group_in = input + size_t(g) * in_per_group * in_plane;
-        for (int oy = 0; oy < s.out_height; ++oy) {
-            for (int x0 = 0; x0 < s.out_width; x0 += tiles.columns) {
-                const int n = std::min(tiles.columns, s.out_width - x0), cols = (n - 1) * S + K;
-                for (int c0 = 0; c0 < in_per_group; c0 += tiles.channels) {
-                    const int chunk = std::min(tiles.channels, in_per_group - c0);
-                    const float* tile_in =
-                        group_in + c0 * in_plane + size_t(oy) * S * s.in_width + size_t(x0) * S;
-                    ConvTile t{tile_in, size_t(s.in_width), in_plane, 0, chunk, {}, {}, {}, c0 > 0};
-                    if (S > 1 || in_per_group > 1) {
-                        pack_tile<S>(tile_in, in_plane, s.in_width, chunk, K, cols, packed);
-                        t.in = packed, t.row_stride = cols, t.channel_stride = size_t(K) * cols;
-                        t.odd_offset = (cols + 1) / 2;
-                    }
-                    // As few blocks as possible, of balanced sizes: 32 channels as 6+6+5+5+5+5, not 5x6+2.
-                    const int count = g_end - g_begin, blocks = (count + kMaxBlock - 1) / kMaxBlock;
-                    for (int b = 0, oc = g_begin; b < blocks; ++b) {
-                        const int block = count / blocks + (b < count % blocks);
-                        for (int j = 0; j < block; ++j, ++oc) {
-                            t.weight[j] = weight + (size_t(oc) * in_per_group + c0) * K * K;
-                            t.out[j] = output + oc * out_plane + size_t(oy) * s.out_width + x0;
-                            t.bias[j] = bias ? bias[oc] : 0.f;
-                        }
-                        kTileFns[block - 1](t, 0, n);
-                    }
-                }
-            }
-        }
-    }
-}
-
-void conv2d_neon(const ConvShape& s, const float* input, const float* weight, const float* bias,
-                 float* output, int oc_begin, int oc_end) {
-    const int k = s.kernel_h;
-    if (s.kernel_w == k) {
-        if (k == 1 && s.stride == 1) {
-            const int pixels = s.out_height * s.out_width;
-            const ConvShape flat{s.in_channels, 1, pixels, s.out_channels, 1, pixels, 1, 1, 1, s.groups, s.out_plane()};
-            return conv_direct<1, 1>(flat, input, weight, bias, output, oc_begin, oc_end);
-        }
-        if (k == 3 && s.stride == 1)
-            return conv_direct<3, 1>(s, input, weight, bias, output, oc_begin, oc_end);
-        if (k == 3 && s.stride == 2)
-            return conv_direct<3, 2>(s, input, weight, bias, output, oc_begin, oc_end);
-        if (k == 7 && s.stride == 1)
-            return conv_direct<7, 1>(s, input, weight, bias, output, oc_begin, oc_end);
-    }
-    // Other kernel sizes and strides are not in the network.
-    scalar_kernels().conv2d(s, input, weight, bias, output, oc_begin, oc_end);
 }
 
 // ------------------------------------------------------------------------------------- elementwise ops
@@ -356,14 +149,20 @@ void tanh_neon(float* x, size_t begin, size_t end) {
                     [&](size_t i, auto lanes) { lanes.store(x + i, tanh_ps(lanes.load(x + i))); });
 }
 
-// ------------------------------------------------------------------------------------- Winograd conv3x3
+// ------------------------------------------------------------------------------ convolutions (direct,
+// Winograd)
 //
-// The vector operations of kernels/winograd.h at 4 lanes = 4 consecutive tiles. A tile's columns are 4 floats
-// apart, which is exactly what the de-interleaving ld4 / st4 instructions handle.
+// The vector operations the convolution templates of kernels/direct_conv.h and kernels/winograd.h are written
+// in. Direct convolution: 4 vectors of 4 pixels per micro-kernel block, so 6 x 4 accumulators, 4 vector and 6
+// broadcast loads per 24 FMAs, and 29 of the 32 registers live. Winograd: 4 lanes = 4 consecutive tiles; a
+// tile's columns are 4 floats apart, which is exactly what the de-interleaving ld4 / st4 instructions handle.
 
-struct NeonWinogradOps {
+struct NeonOps {
     using Vec = float32x4_t;
     static constexpr int kLanes = 4;
+    static constexpr int kBlockVectors = 4;
+    using FullVector = animegan::kernels::FullVector;
+    using PartialVector = animegan::kernels::PartialVector;
     static float32x4_t load(const float* p) { return vld1q_f32(p); }
     static void store(float* p, float32x4_t v) { vst1q_f32(p, v); }
     static float32x4_t broadcast(const float* p) { return vld1q_dup_f32(p); }
@@ -384,15 +183,30 @@ struct NeonWinogradOps {
     static void store_tile_columns(float* row, const float32x4_t columns[4]) {
         vst4q_f32(row, float32x4x4_t{{columns[0], columns[1], columns[2], columns[3]}});
     }
+
+    // Splits a row of n floats into its even then its odd elements, so stride-2 taps become unit-stride
+    // loads.
+    static void deinterleave_row(const float* in, int n, float* out) {
+        const int evens = (n + 1) / 2;
+        int i = 0;
+        for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+            const float32x4x2_t pair = vld2q_f32(in + i);
+            vst1q_f32(out + i / 2, pair.val[0]);
+            vst1q_f32(out + evens + i / 2, pair.val[1]);
+        }
+        for (; i < n; ++i) out[i % 2 * evens + i / 2] = in[i];
+    }
+
+    static void prefetch(const float* p) { __builtin_prefetch(p, 0, 3); }
 };
 
 }  // namespace
 
 const KernelTable* neon_kernels() {
-    // The generator pads and resizes inside its fused convolution input, and max pooling is tiny in BlazeFace,
-    // so those three keep the scalar loops.
+    // The generator pads and resizes inside its fused convolution input, and max pooling is tiny in
+    // BlazeFace, so those three keep the scalar loops.
     static const KernelTable table{"neon",
-                                   conv2d_neon,
+                                   direct_conv2d<NeonOps>,
                                    channel_moments_neon,
                                    scale_shift_leaky_relu_neon,
                                    scalar_kernels().pad,
@@ -404,7 +218,7 @@ const KernelTable* neon_kernels() {
                                    winograd_weight_floats,
                                    winograd_transform_weights,
                                    winograd_scratch_floats,
-                                   conv3x3_winograd<NeonWinogradOps>};
+                                   conv3x3_winograd<NeonOps>};
     return &table;
 }
 

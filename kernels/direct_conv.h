@@ -1,0 +1,236 @@
+// Direct convolution, register-blocked, written once for every SIMD instruction set. Each ISA's source file
+// instantiates direct_conv2d<Ops> with its vector operations (Avx2Ops, NeonOps); see the requirements on Ops
+// below.
+//
+// The micro-kernel keeps a block of up to 6 output channels x kBlockVectors vectors of consecutive output
+// pixels of one row in accumulators. For every input channel and tap it loads the input vectors once and
+// multiplies them by 6 broadcast weights. AVX2 (16 registers) uses 2 vectors: 12 accumulators, 8 loads per
+// 12 FMAs, which the two load ports keep up with, and 12 independent chains cover the FMA latency on both FMA
+// pipes, with 3 registers left for the inputs and the weight, so nothing spills (4 x 3 blocks measured
+// slower: the compiler spills with all 16 registers live). NEON (32 registers) uses 4 vectors: 24
+// accumulators.
+//
+// Input planes are far apart, and their distance is often (nearly) a multiple of 4 KiB (a 128x128 plane is
+// 64 KiB, a padded 258x258 one 65 x 4 KiB + 16 bytes), so reading a tile of every input channel straight from
+// the planes makes all channels compete for the same few L1 sets. The driver therefore copies the input rows
+// that a tile of output columns needs, for a chunk of the group's input channels, into a contiguous 24 KiB
+// stack buffer (it fits the 32 KiB L1 of current x86 and AArch64 cores), which stays in L1 while every
+// output-channel block of the range runs over it; each block in turn reuses its weights from L1 across the
+// tile's 96+ columns. With several chunks, later chunks add to the partial sums stored in the output. Float
+// stores and loads are exact, so every output is always bias + the same FMA chain over (input channel, ky,
+// kx) in order, whatever the channel range, block or thread.
+//
+// Stride 2: the packing step splits each row into its even and its odd columns, so the taps become
+// unit-stride loads (tap kx reads half kx % 2 at offset kx / 2) and the micro-kernel needs no shuffles. 1x1
+// stride-1 convolutions are a GEMM over the flattened plane: they run as one row of height * width pixels.
+// Stride-1 depthwise convolutions (one input channel per group) read their rows in place: there is nothing to
+// reuse.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+
+#include "kernels/kernels.h"
+
+namespace animegan::kernels {
+
+// An unnamed namespace gives every ISA's source file its own copy, compiled with its own flags: a shared
+// inline function could otherwise be linked from the AVX2 file into code that runs on any CPU.
+namespace {
+
+// What Ops provides:
+//   using Vec; kLanes (floats per Vec); kBlockVectors (Vecs of pixels per micro-kernel block)
+//   struct FullVector { Vec load(const float*) const; void store(float*, Vec) const; }
+//   struct PartialVector { explicit PartialVector(size_t lanes); load; store }  (the first `lanes` lanes
+//   only;
+//       the others read as 0 and are not written)
+//   static Vec broadcast(const float*); static Vec set1(float); static Vec fmadd(Vec a, Vec b, Vec c) (a*b+c)
+//   static void deinterleave_row(const float* in, int n, float* out)  (even elements, then odd ones)
+//   static void prefetch(const float*)
+constexpr int kPackFloats = 6144;  // packed input tile: 24 KiB
+constexpr int kMaxBlock = 6;       // output channels per micro-kernel block
+constexpr int kTileColumns = 96;   // output columns per tile (at least; a multiple of the block width)
+
+// One micro-kernel call's operands: an input tile and a block of output channels.
+struct ConvTile {
+    const float* in;  // input rows of the tile's first channel, at the tile's first column
+    size_t row_stride, channel_stride;
+    size_t odd_offset;  // stride 2: where each packed row's odd columns start
+    int channels;
+    const float* weight[kMaxBlock];  // each output channel's [channels][K][K] weights for this chunk
+    float* out[kMaxBlock];           // each output channel's row, at the tile's first column
+    float bias[kMaxBlock];
+    bool accumulate;  // add to the partial sums in out (a later chunk) instead of the bias
+};
+
+// Output columns [x, x + kLanes * NX) of OCB output channels, or only the first lanes of one vector with
+// Lanes = PartialVector (the row's remainder). The tap loops are unrolled so that weight and input offsets
+// are constants.
+template <typename Ops, int K, int S, int OCB, int NX, typename Lanes = typename Ops::FullVector>
+inline void conv_block(const ConvTile& t, int x, Lanes lanes = {}) {
+    using Vec = typename Ops::Vec;
+    constexpr int L = Ops::kLanes;
+    Vec acc[OCB][NX];
+    const float* weight[OCB];
+#pragma GCC unroll 8
+    for (int j = 0; j < OCB; ++j) {
+        weight[j] = t.weight[j];
+#pragma GCC unroll 8
+        for (int v = 0; v < NX; ++v)
+            acc[j][v] = t.accumulate ? lanes.load(t.out[j] + x + v * L) : Ops::set1(t.bias[j]);
+    }
+    const float* in = t.in + x;  // at stride 2, output x reads column x of the even or the odd half of a row
+    for (int ic = 0; ic < t.channels; ++ic, in += t.channel_stride) {
+#pragma GCC unroll 8
+        for (int ky = 0; ky < K; ++ky) {
+            const float* row = in + ky * t.row_stride;
+            const int tap = (ic * K + ky) * K;
+#pragma GCC unroll 8
+            for (int kx = 0; kx < K; ++kx) {
+                const float* src_at = row + kx % S * t.odd_offset + kx / S;
+                Vec src[NX];
+#pragma GCC unroll 8
+                for (int v = 0; v < NX; ++v) src[v] = lanes.load(src_at + v * L);
+#pragma GCC unroll 8
+                for (int j = 0; j < OCB; ++j) {
+                    const Vec w = Ops::broadcast(weight[j] + tap + kx);
+#pragma GCC unroll 8
+                    for (int v = 0; v < NX; ++v) acc[j][v] = Ops::fmadd(w, src[v], acc[j][v]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < OCB; ++j)
+#pragma GCC unroll 8
+        for (int v = 0; v < NX; ++v) lanes.store(t.out[j] + x + v * L, acc[j][v]);
+}
+
+// Output columns [x, n) of a tile: blocks of NX vectors, then of fewer, then a partial vector. (The partial
+// vector's loads only touch inputs of its valid lanes, which lie inside the row.)
+template <typename Ops, int K, int S, int OCB, int NX = Ops::kBlockVectors>
+void conv_tile(const ConvTile& t, int x, int n) {
+    for (; x + NX * Ops::kLanes <= n; x += NX * Ops::kLanes) conv_block<Ops, K, S, OCB, NX>(t, x);
+    if constexpr (NX > 1) {
+        conv_tile<Ops, K, S, OCB, NX - 1>(t, x, n);
+    } else if (x < n) {
+        conv_block<Ops, K, S, OCB, 1>(t, x, typename Ops::PartialVector(n - x));
+    }
+}
+
+using TileFn = void (*)(const ConvTile&, int x, int n);
+
+// conv_tile for blocks of 1 .. kMaxBlock output channels, indexed by block size - 1.
+template <typename Ops, int K, int S, size_t... I>
+constexpr std::array<TileFn, sizeof...(I)> tile_fns(std::index_sequence<I...>) {
+    return {conv_tile<Ops, K, S, int(I) + 1>...};
+}
+
+// Tile geometry for a shape: output columns per tile and input channels per packed chunk, such that
+// channels * K * ((columns - 1) * S + K) <= kPackFloats (for the supported kernels one channel of a
+// kTileColumns tile always fits). Chunks are balanced in size; when one chunk holds every channel (depthwise,
+// the 3-channel first layer) the tile widens to fill the buffer. Depends only on the kernel, stride and
+// channel count, so a band of rows is tiled like the whole plane.
+struct TileShape {
+    int columns, channels;
+};
+
+inline TileShape tile_shape(int k, int stride, int channels, int block_width) {
+    const int floats_per_channel = k * ((kTileColumns - 1) * stride + k);
+    const int max_chunk = kPackFloats / floats_per_channel;
+    const int chunks = (channels + max_chunk - 1) / max_chunk;
+    const int chunk = (channels + chunks - 1) / chunks;
+    const int fit_columns = ((kPackFloats / (k * chunk) - k) / stride + 1) / block_width * block_width;
+    return {std::max(kTileColumns, fit_columns), chunk};
+}
+
+// Copies `rows` rows of `cols` floats for input channels [0, channels) into a contiguous tile; at stride 2
+// each row is stored as its even then its odd columns. The rows are short pieces of many far-apart planes,
+// too many streams for the hardware prefetcher, so this also prefetches what follows each piece: the next
+// tile's (or at a row's end, the next row's) part of it, a whole tile of work ahead.
+template <typename Ops, int S>
+void pack_tile(const float* in, size_t in_plane, int in_width, int channels, int rows, int cols, float* out) {
+    for (int c = 0; c < channels; ++c, in += in_plane) {
+        for (int r = 0; r < rows; ++r, out += cols) {
+            const float* row = in + size_t(r) * in_width;
+            if constexpr (S == 1) {
+                std::memcpy(out, row, cols * sizeof(float));
+            } else {
+                Ops::deinterleave_row(row, cols, out);
+            }
+            for (int i = cols; i < 2 * cols; i += 64 / sizeof(float)) Ops::prefetch(row + i);
+        }
+    }
+}
+
+template <typename Ops, int K, int S>
+void conv_direct(const ConvShape& s, const float* input, const float* weight, const float* bias,
+                 float* output, int oc_begin, int oc_end) {
+    static constexpr auto kTileFns = tile_fns<Ops, K, S>(std::make_index_sequence<kMaxBlock>());
+    static_assert(K * ((kTileColumns - 1) * S + K) <= kPackFloats);
+    const int in_per_group = s.in_channels / s.groups, out_per_group = s.out_channels / s.groups;
+    const size_t in_plane = size_t(s.in_height) * s.in_width, out_plane = s.out_plane();
+    const TileShape tiles = tile_shape(K, S, in_per_group, Ops::kBlockVectors * Ops::kLanes);
+    alignas(64) float packed[kPackFloats];
+
+    for (int g = oc_begin / out_per_group; g * out_per_group < oc_end; ++g) {
+        const int g_begin = std::max(oc_begin, g * out_per_group);
+        const int g_end = std::min(oc_end, (g + 1) * out_per_group);
+        const float* group_in = input + size_t(g) * in_per_group * in_plane;
+        for (int oy = 0; oy < s.out_height; ++oy) {
+            for (int x0 = 0; x0 < s.out_width; x0 += tiles.columns) {
+                const int n = std::min(tiles.columns, s.out_width - x0), cols = (n - 1) * S + K;
+                for (int c0 = 0; c0 < in_per_group; c0 += tiles.channels) {
+                    const int chunk = std::min(tiles.channels, in_per_group - c0);
+                    const float* tile_in =
+                        group_in + c0 * in_plane + size_t(oy) * S * s.in_width + size_t(x0) * S;
+                    ConvTile t{tile_in, size_t(s.in_width), in_plane, 0, chunk, {}, {}, {}, c0 > 0};
+                    if (S > 1 || in_per_group > 1) {
+                        pack_tile<Ops, S>(tile_in, in_plane, s.in_width, chunk, K, cols, packed);
+                        t.in = packed, t.row_stride = cols, t.channel_stride = size_t(K) * cols;
+                        t.odd_offset = (cols + 1) / 2;
+                    }
+                    // As few blocks as possible, of balanced sizes: 32 channels as 6+6+5+5+5+5, not 5x6+2.
+                    const int count = g_end - g_begin, blocks = (count + kMaxBlock - 1) / kMaxBlock;
+                    for (int b = 0, oc = g_begin; b < blocks; ++b) {
+                        const int block = count / blocks + (b < count % blocks);
+                        for (int j = 0; j < block; ++j, ++oc) {
+                            t.weight[j] = weight + (size_t(oc) * in_per_group + c0) * K * K;
+                            t.out[j] = output + oc * out_plane + size_t(oy) * s.out_width + x0;
+                            t.bias[j] = bias ? bias[oc] : 0.f;
+                        }
+                        kTileFns[block - 1](t, 0, n);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// KernelTable::conv2d for an ISA: the network's kernel sizes and strides run direct_conv, any other shape the
+// scalar reference.
+template <typename Ops>
+void direct_conv2d(const ConvShape& s, const float* input, const float* weight, const float* bias,
+                   float* output, int oc_begin, int oc_end) {
+    const int k = s.kernel_h;
+    if (s.kernel_w == k) {
+        if (k == 1 && s.stride == 1) {
+            const int pixels = s.out_height * s.out_width;
+            const ConvShape flat{s.in_channels, 1, pixels, s.out_channels, 1, pixels, 1, 1, 1, s.groups,
+                                 s.out_plane()};
+            return conv_direct<Ops, 1, 1>(flat, input, weight, bias, output, oc_begin, oc_end);
+        }
+        if (k == 3 && s.stride == 1)
+            return conv_direct<Ops, 3, 1>(s, input, weight, bias, output, oc_begin, oc_end);
+        if (k == 3 && s.stride == 2)
+            return conv_direct<Ops, 3, 2>(s, input, weight, bias, output, oc_begin, oc_end);
+        if (k == 7 && s.stride == 1)
+            return conv_direct<Ops, 7, 1>(s, input, weight, bias, output, oc_begin, oc_end);
+    }
+    scalar_kernels().conv2d(s, input, weight, bias, output, oc_begin, oc_end);
+}
+
+}  // namespace
+}  // namespace animegan::kernels
