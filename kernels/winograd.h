@@ -1,20 +1,25 @@
 // Winograd F(4x4, 3x3) for dense 3x3 stride-1 convolutions: each 4x4 block of output pixels (a tile) comes
 // from its 6x6 input patch d as Y = A^T [(G g G^T) . (B^T d B)] A, so the 3x3 taps over 16 pixels (144
 // multiplies per channel pair) become 36 element-wise products: 2.25x fewer multiply-adds than direct
-// convolution, paid for with transforms whose cost grows with channels (not with channel pairs) and with a
-// little accuracy (about 1e-6 relative here). F(6x6, 3x3) would save 5.06x but its transform constants
-// (points +-1/2, +-2, +-1, 0) lose about one more decimal digit.
+// convolution, paid for with transforms whose cost grows with channels (not with channel pairs) and with
+// accuracy: the transforms scale values by up to 100 and 64, so the error is about 4e-6 per input channel on
+// values in [-1, 1] (tests/test_kernels.cpp), some 10x the direct convolution's. F(6x6, 3x3) would
+// save 5.06x, but its larger transform constants cost roughly another decimal digit (Lavin & Gray 2016); not
+// tried here.
 //
 // The layout, per call (a band of output rows the engine gives the kernel):
 //   transformed weights U: [36][out blocks][in_channels][kWinogradOcBlock], made once at load time; the last
 //                          block of output channels is padded with zeros.
 //   per block of up to T tiles of one tile row (T from the channel count, see WinogradScratch):
 //     input transform  -> V [36][in_channels][T]  (kept in L2 while every output block runs)
-//     per output block: 36 GEMMs [6 x C] x [C x T] -> M [36][6][T]  (L1)
-//                       output transform + bias -> the output rows
+//     per group of kWinogradOcGroup output blocks:
+//       36 x (T / 16) x kWinogradOcGroup micro-kernel calls -> M [36][group's channels][T]  (L1 / L2)
+//       output transform + bias -> the output rows
 // The GEMM's micro-kernel keeps 6 output channels x 16 tiles of one of the 36 points in registers over all
 // input channels, like the direct convolution's 6 x 16 pixel block; its weights are 6 consecutive floats per
-// input channel and its inputs 16 consecutive floats, so both stream through unit-stride loads.
+// input channel and its inputs 16 consecutive floats, so both stream through unit-stride loads. A group's
+// blocks run back to back on the same 16 tiles, so that panel of V is read from L2 once per group, not once
+// per block.
 //
 // Every output element is bias + the same arithmetic whatever channel range, band or thread computes it.
 #pragma once
@@ -27,10 +32,12 @@
 
 namespace animegan::kernels {
 
-constexpr int kWinogradTile = 4;           // output tile side
-constexpr int kWinogradPatch = 6;          // input patch side: tile + kernel - 1
-constexpr int kWinogradPoints = 36;        // kWinogradPatch squared
-constexpr int kWinogradOcBlock = 6;        // output channels per weight block and micro-kernel call
+constexpr int kWinogradTile = 4;     // output tile side
+constexpr int kWinogradPatch = 6;    // input patch side: tile + kernel - 1
+constexpr int kWinogradPoints = 36;  // kWinogradPatch squared
+constexpr int kWinogradOcBlock = 6;  // output channels per weight block and micro-kernel call
+constexpr int kWinogradOcGroup = 4;  // weight blocks per pass over V: each V panel serves them from L1
+constexpr int kWinogradGroupChannels = kWinogradOcBlock * kWinogradOcGroup;
 constexpr int kWinogradChunk = 16;         // tiles per micro-kernel call
 constexpr int kWinogradMaxTileBlock = 64;  // tiles per transformed input block, at most
 
@@ -100,7 +107,7 @@ struct WinogradScratch {
     // be a multiple of 4 KiB apart, and the 36 stores of one transformed patch would share an L1 set.
     size_t point_stride;
     float* points;    // V [36][point_stride]: [channels][T] each
-    float* products;  // M [36][kWinogradOcBlock][T]
+    float* products;  // M [36][kWinogradGroupChannels][T]
     float* rows;      // 6 rows of B^T d, kWinogradRowFloats each
     float* zero_row;  // stands in for input rows below the band
     float*
@@ -110,7 +117,7 @@ struct WinogradScratch {
         : tile_block(tiles_per_block(channels)), point_stride(point_floats(channels)) {
         points = scratch;
         products = points + kWinogradPoints * point_stride;
-        rows = products + kWinogradPoints * kWinogradOcBlock * tile_block;
+        rows = products + kWinogradPoints * kWinogradGroupChannels * tile_block;
         zero_row = rows + kWinogradPatch * kWinogradRowFloats;
         partial_row = zero_row + kWinogradRowFloats;
     }
@@ -124,7 +131,7 @@ struct WinogradScratch {
     static size_t point_floats(int channels) { return size_t(channels) * tiles_per_block(channels) + 16; }
     static size_t floats(int channels) {
         return kWinogradPoints * point_floats(channels) +
-               kWinogradPoints * kWinogradOcBlock * tiles_per_block(channels) +
+               kWinogradPoints * kWinogradGroupChannels * tiles_per_block(channels) +
                (kWinogradPatch + 2) * kWinogradRowFloats;
     }
 };
@@ -217,7 +224,7 @@ void winograd_output_block(const ConvShape& s, const WinogradScratch& w, int j, 
         for (int i = 0; i < 6; ++i) {
             Vec m[6];
             for (int k = 0; k < 6; ++k)
-                m[k] = Ops::load(w.products + ((i * 6 + k) * kWinogradOcBlock + j) * w.tile_block + t);
+                m[k] = Ops::load(w.products + ((i * 6 + k) * kWinogradGroupChannels + j) * w.tile_block + t);
             winograd_output_1d<Ops>(m, by_row[i]);
         }
         const int x = (tile_x + t) * kWinogradTile, valid = std::min(L * kWinogradTile, s.out_width - x);
@@ -254,20 +261,25 @@ void conv3x3_winograd(const ConvShape& s, const float* input, const float* trans
             const int tiles = std::min(w.tile_block, tiles_x - tx);
             const int padded = (tiles + kWinogradChunk - 1) / kWinogradChunk * kWinogradChunk;
             winograd_input_block<Ops>(s, input, ty, tx, tiles, padded, w);
-            for (int b = oc_begin / kWinogradOcBlock; b * kWinogradOcBlock < oc_end; ++b) {
+            const int block_end = (oc_end + kWinogradOcBlock - 1) / kWinogradOcBlock;
+            for (int group = oc_begin / kWinogradOcBlock; group < block_end; group += kWinogradOcGroup) {
+                const int blocks = std::min(kWinogradOcGroup, block_end - group);
                 for (int point = 0; point < kWinogradPoints; ++point) {
-                    const float* u = transformed + point * weight_point_stride +
-                                     size_t(b) * s.in_channels * kWinogradOcBlock;
                     for (int t = 0; t < padded; t += kWinogradChunk) {
-                        winograd_gemm_chunk<Ops>(w.points + point * w.point_stride + t, u, s.in_channels,
-                                                 w.products + point * kWinogradOcBlock * w.tile_block + t,
-                                                 w.tile_block);
+                        for (int b = 0; b < blocks; ++b) {
+                            const float* u = transformed + point * weight_point_stride +
+                                             size_t(group + b) * s.in_channels * kWinogradOcBlock;
+                            float* m = w.products +
+                                       (point * kWinogradGroupChannels + b * kWinogradOcBlock) * w.tile_block;
+                            winograd_gemm_chunk<Ops>(w.points + point * w.point_stride + t, u, s.in_channels,
+                                                     m + t, w.tile_block);
+                        }
                     }
                 }
-                const int first = std::max(oc_begin, b * kWinogradOcBlock);
-                const int last = std::min({oc_end, (b + 1) * kWinogradOcBlock, s.out_channels});
+                const int first = std::max(oc_begin, group * kWinogradOcBlock);
+                const int last = std::min({oc_end, (group + blocks) * kWinogradOcBlock, s.out_channels});
                 for (int oc = first; oc < last; ++oc) {
-                    winograd_output_block<Ops>(s, w, oc - b * kWinogradOcBlock, bias ? bias[oc] : 0.f,
+                    winograd_output_block<Ops>(s, w, oc - group * kWinogradOcBlock, bias ? bias[oc] : 0.f,
                                                output + oc * s.out_plane(), ty, tx, tiles);
                 }
             }
