@@ -106,24 +106,24 @@ struct WinogradScratch {
     // V's points are a padding cache line apart: with whole [channels][T] panels they would
     // be a multiple of 4 KiB apart, and the 36 stores of one transformed patch would share an L1 set.
     size_t point_stride;
-    float* points;    // V [36][point_stride]: [channels][T] each
-    float* products;  // M [36][kWinogradGroupChannels][T]
-    float* rows;      // 6 rows of B^T d, kWinogradRowFloats each
-    float* zero_row;  // stands in for input rows below the band
-    float*
-        partial_row;  // a vector of output tiles cut by the right edge, before its valid columns are copied
+    float* points;         // V [36][point_stride]: [channels][T] each
+    float* products;       // M [36][kWinogradGroupChannels][T]
+    float* vertical_rows;  // the 6 rows of B^T d, kWinogradRowFloats each
+    float* zero_row;       // stands in for input rows below the band
+    float* partial_row;    // output tiles cut by the right edge, before their valid columns are copied
 
     WinogradScratch(float* scratch, int channels)
         : tile_block(tiles_per_block(channels)), point_stride(point_floats(channels)) {
         points = scratch;
         products = points + kWinogradPoints * point_stride;
-        rows = products + kWinogradPoints * kWinogradGroupChannels * tile_block;
-        zero_row = rows + kWinogradPatch * kWinogradRowFloats;
+        vertical_rows = products + kWinogradPoints * kWinogradGroupChannels * tile_block;
+        zero_row = vertical_rows + kWinogradPatch * kWinogradRowFloats;
         partial_row = zero_row + kWinogradRowFloats;
     }
-    // V is re-read once per output block, so it should stay in the 512 KiB L2 (Zen 3; 1 MiB and more on other
-    // current cores) next to the weights streaming through: about 288 KiB, the fastest of 16, 32 and 64 tiles
-    // measured for 64 and 128 channels. 256 channels get the minimum, one micro-kernel chunk.
+    // V is re-read once per output group, so it should stay in the 512 KiB L2 (Zen 3; 1 MiB and more on other
+    // current cores) next to the weights streaming through: about 288 KiB. Measured with 16, 32 and 64 tiles:
+    // at 128 channels 64 tiles (1.2 MB) were clearly slower, the rest was within this machine's noise.
+    // 256 channels get the minimum, one micro-kernel chunk.
     static int tiles_per_block(int channels) {
         const int tiles = 2048 / std::max(channels, 1) / kWinogradChunk * kWinogradChunk;
         return std::clamp(tiles, kWinogradChunk, kWinogradMaxTileBlock);
@@ -149,31 +149,31 @@ void winograd_input_block(const ConvShape& s, const float* input, int tile_y, in
     const int filled = padded_tiles * kWinogradTile + 4;  // what load_tile_columns reads
     const size_t in_plane = size_t(s.in_height) * s.in_width;
     for (int c = 0; c < s.in_channels; ++c) {
-        const float* rows[kWinogradPatch];
+        const float* input_rows[kWinogradPatch];
         for (int j = 0; j < kWinogradPatch; ++j) {
             const int y = y0 + j;
-            rows[j] = y < s.in_height ? input + c * in_plane + size_t(y) * s.in_width + x0 : w.zero_row;
+            input_rows[j] = y < s.in_height ? input + c * in_plane + size_t(y) * s.in_width + x0 : w.zero_row;
         }
         // Vertical pass, B^T d, over whole rows: unit-stride vectors across columns, then a scalar tail.
         auto vertical = [&](auto ops, int x) {
             using Lane = decltype(ops);
             typename Lane::Vec d[6], out[6];
-            for (int j = 0; j < 6; ++j) d[j] = Lane::load(rows[j] + x);
+            for (int j = 0; j < 6; ++j) d[j] = Lane::load(input_rows[j] + x);
             winograd_input_1d<Lane>(d, out);
-            for (int i = 0; i < 6; ++i) Lane::store(w.rows + i * kWinogradRowFloats + x, out[i]);
+            for (int i = 0; i < 6; ++i) Lane::store(w.vertical_rows + i * kWinogradRowFloats + x, out[i]);
         };
         int x = 0;
         for (; x + L <= columns; x += L) vertical(Ops{}, x);
         for (; x < columns; ++x) vertical(ScalarWinogradOps{}, x);
         for (int i = 0; i < 6; ++i)
-            std::fill(w.rows + i * kWinogradRowFloats + columns, w.rows + i * kWinogradRowFloats + filled,
-                      0.f);
+            std::fill(w.vertical_rows + i * kWinogradRowFloats + columns,
+                      w.vertical_rows + i * kWinogradRowFloats + filled, 0.f);
         // Horizontal pass, (B^T d) B, vectorized across tiles: de-interleaving loads give each column of L
         // tiles.
         for (int t = 0; t < padded_tiles; t += L) {
             for (int i = 0; i < 6; ++i) {
                 Vec d[6], out[6];
-                Ops::load_tile_columns(w.rows + i * kWinogradRowFloats + t * kWinogradTile, d);
+                Ops::load_tile_columns(w.vertical_rows + i * kWinogradRowFloats + t * kWinogradTile, d);
                 winograd_input_1d<Ops>(d, out);
                 for (int j = 0; j < 6; ++j)
                     Ops::store(w.points + (i * 6 + j) * w.point_stride + c * w.tile_block + t, out[j]);
@@ -211,7 +211,7 @@ inline void winograd_gemm_chunk(const float* points, const float* weights, int c
         for (int v = 0; v < NX; ++v) Ops::store(products + j * stride + v * Ops::kLanes, acc[j][v]);
 }
 
-// Y = A^T M A + bias for output channel oc (row j of the block's products), written into the output rows of
+// Y = A^T M A + bias for one output channel (row j of the group's products), written into the output rows of
 // tile row tile_y; only pixels inside out_height x out_width are stored.
 template <typename Ops>
 void winograd_output_block(const ConvShape& s, const WinogradScratch& w, int j, float bias,
