@@ -25,7 +25,8 @@ struct ConvSpec {
     const float* bias;    // [out_channels] or null
     int out_channels, kernel, stride, groups;
     Padding pad;
-    // The weights transformed for the table's conv3x3_winograd (dense 3x3 stride-1 layers), or null: direct.
+    // Dense 3x3 stride-1 layers: the weights transformed by the context's kernel table for its
+    // conv3x3_winograd, which then runs instead of conv2d; null: direct convolution.
     const float* winograd_weight = nullptr;
 };
 

@@ -81,9 +81,10 @@ struct KernelTable {
     void (*max_pool_2x2)(int height, int width, const float* input, float* output, int c_begin, int c_end);
 
     // Winograd F(4x4, 3x3) for dense (groups = 1) 3x3 stride-1 convolutions: 2.25x fewer multiply-adds than
-    // conv2d, within about 1e-6 relative of it (kernels/winograd.h). The weights are transformed once, into
-    // winograd_weight_floats floats; each call needs winograd_scratch_floats(shape) floats of scratch of its
-    // own (one per thread). Otherwise conv3x3_winograd is conv2d: same padded input, shape, channel range.
+    // conv2d, at some 10x its rounding error (kernels/winograd.h). The weights are transformed once, by the
+    // same table, into winograd_weight_floats floats; each call needs winograd_scratch_floats(shape) floats of
+    // scratch of its own (one per thread). Otherwise conv3x3_winograd is conv2d: same padded input, shape and
+    // channel range. Null in a table without it.
     size_t (*winograd_weight_floats)(int out_channels, int in_channels);
     void (*winograd_transform_weights)(const float* weight, int out_channels, int in_channels,
                                        float* transformed);

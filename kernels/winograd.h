@@ -1,20 +1,25 @@
 // Winograd F(4x4, 3x3) for dense 3x3 stride-1 convolutions: each 4x4 block of output pixels (a tile) comes
 // from its 6x6 input patch d as Y = A^T [(G g G^T) . (B^T d B)] A, so the 3x3 taps over 16 pixels (144
 // multiplies per channel pair) become 36 element-wise products: 2.25x fewer multiply-adds than direct
-// convolution, paid for with transforms whose cost grows with channels (not with channel pairs) and with a
-// little accuracy (about 1e-6 relative here). F(6x6, 3x3) would save 5.06x but its transform constants
-// (points +-1/2, +-2, +-1, 0) lose about one more decimal digit.
+// convolution, paid for with transforms whose cost grows with channels (not with channel pairs) and with
+// accuracy: the transforms scale values by up to 100 and 64, so the error is about 4e-6 per input channel on
+// values in [-1, 1] (tests/test_kernels.cpp), some 10x the direct convolution's. F(6x6, 3x3) would
+// save 5.06x, but its larger transform constants cost roughly another decimal digit (Lavin & Gray 2016); not
+// tried here.
 //
 // The layout, per call (a band of output rows the engine gives the kernel):
 //   transformed weights U: [36][out blocks][in_channels][kWinogradOcBlock], made once at load time; the last
 //                          block of output channels is padded with zeros.
 //   per block of up to T tiles of one tile row (T from the channel count, see WinogradScratch):
 //     input transform  -> V [36][in_channels][T]  (kept in L2 while every output block runs)
-//     per output block: 36 GEMMs [6 x C] x [C x T] -> M [36][6][T]  (L1)
-//                       output transform + bias -> the output rows
+//     per group of kWinogradOcGroup output blocks:
+//       36 x (T / 16) x kWinogradOcGroup micro-kernel calls -> M [36][group's channels][T]  (L1 / L2)
+//       output transform + bias -> the output rows
 // The GEMM's micro-kernel keeps 6 output channels x 16 tiles of one of the 36 points in registers over all
 // input channels, like the direct convolution's 6 x 16 pixel block; its weights are 6 consecutive floats per
-// input channel and its inputs 16 consecutive floats, so both stream through unit-stride loads.
+// input channel and its inputs 16 consecutive floats, so both stream through unit-stride loads. A group's
+// blocks run back to back on the same 16 tiles, so that panel of V is read from L2 once per group, not once
+// per block.
 //
 // Every output element is bias + the same arithmetic whatever channel range, band or thread computes it.
 #pragma once
@@ -27,10 +32,12 @@
 
 namespace animegan::kernels {
 
-constexpr int kWinogradTile = 4;           // output tile side
-constexpr int kWinogradPatch = 6;          // input patch side: tile + kernel - 1
-constexpr int kWinogradPoints = 36;        // kWinogradPatch squared
-constexpr int kWinogradOcBlock = 6;        // output channels per weight block and micro-kernel call
+constexpr int kWinogradTile = 4;     // output tile side
+constexpr int kWinogradPatch = 6;    // input patch side: tile + kernel - 1
+constexpr int kWinogradPoints = 36;  // kWinogradPatch squared
+constexpr int kWinogradOcBlock = 6;  // output channels per weight block and micro-kernel call
+constexpr int kWinogradOcGroup = 4;  // weight blocks per pass over V: each V panel serves them from L1
+constexpr int kWinogradGroupChannels = kWinogradOcBlock * kWinogradOcGroup;
 constexpr int kWinogradChunk = 16;         // tiles per micro-kernel call
 constexpr int kWinogradMaxTileBlock = 64;  // tiles per transformed input block, at most
 
@@ -99,24 +106,24 @@ struct WinogradScratch {
     // V's points are a padding cache line apart: with whole [channels][T] panels they would
     // be a multiple of 4 KiB apart, and the 36 stores of one transformed patch would share an L1 set.
     size_t point_stride;
-    float* points;    // V [36][point_stride]: [channels][T] each
-    float* products;  // M [36][kWinogradOcBlock][T]
-    float* rows;      // 6 rows of B^T d, kWinogradRowFloats each
-    float* zero_row;  // stands in for input rows below the band
-    float*
-        partial_row;  // a vector of output tiles cut by the right edge, before its valid columns are copied
+    float* points;         // V [36][point_stride]: [channels][T] each
+    float* products;       // M [36][kWinogradGroupChannels][T]
+    float* vertical_rows;  // the 6 rows of B^T d, kWinogradRowFloats each
+    float* zero_row;       // stands in for input rows below the band
+    float* partial_row;    // output tiles cut by the right edge, before their valid columns are copied
 
     WinogradScratch(float* scratch, int channels)
         : tile_block(tiles_per_block(channels)), point_stride(point_floats(channels)) {
         points = scratch;
         products = points + kWinogradPoints * point_stride;
-        rows = products + kWinogradPoints * kWinogradOcBlock * tile_block;
-        zero_row = rows + kWinogradPatch * kWinogradRowFloats;
+        vertical_rows = products + kWinogradPoints * kWinogradGroupChannels * tile_block;
+        zero_row = vertical_rows + kWinogradPatch * kWinogradRowFloats;
         partial_row = zero_row + kWinogradRowFloats;
     }
-    // V is re-read once per output block, so it should stay in the 512 KiB L2 (Zen 3; 1 MiB and more on other
-    // current cores) next to the weights streaming through: about 288 KiB, the fastest of 16, 32 and 64 tiles
-    // measured for 64 and 128 channels. 256 channels get the minimum, one micro-kernel chunk.
+    // V is re-read once per output group, so it should stay in the 512 KiB L2 (Zen 3; 1 MiB and more on other
+    // current cores) next to the weights streaming through: about 288 KiB. Measured with 16, 32 and 64 tiles:
+    // at 128 channels 64 tiles (1.2 MB) were clearly slower, the rest was within this machine's noise.
+    // 256 channels get the minimum, one micro-kernel chunk.
     static int tiles_per_block(int channels) {
         const int tiles = 2048 / std::max(channels, 1) / kWinogradChunk * kWinogradChunk;
         return std::clamp(tiles, kWinogradChunk, kWinogradMaxTileBlock);
@@ -124,7 +131,7 @@ struct WinogradScratch {
     static size_t point_floats(int channels) { return size_t(channels) * tiles_per_block(channels) + 16; }
     static size_t floats(int channels) {
         return kWinogradPoints * point_floats(channels) +
-               kWinogradPoints * kWinogradOcBlock * tiles_per_block(channels) +
+               kWinogradPoints * kWinogradGroupChannels * tiles_per_block(channels) +
                (kWinogradPatch + 2) * kWinogradRowFloats;
     }
 };
@@ -142,31 +149,31 @@ void winograd_input_block(const ConvShape& s, const float* input, int tile_y, in
     const int filled = padded_tiles * kWinogradTile + 4;  // what load_tile_columns reads
     const size_t in_plane = size_t(s.in_height) * s.in_width;
     for (int c = 0; c < s.in_channels; ++c) {
-        const float* rows[kWinogradPatch];
+        const float* input_rows[kWinogradPatch];
         for (int j = 0; j < kWinogradPatch; ++j) {
             const int y = y0 + j;
-            rows[j] = y < s.in_height ? input + c * in_plane + size_t(y) * s.in_width + x0 : w.zero_row;
+            input_rows[j] = y < s.in_height ? input + c * in_plane + size_t(y) * s.in_width + x0 : w.zero_row;
         }
         // Vertical pass, B^T d, over whole rows: unit-stride vectors across columns, then a scalar tail.
         auto vertical = [&](auto ops, int x) {
             using Lane = decltype(ops);
             typename Lane::Vec d[6], out[6];
-            for (int j = 0; j < 6; ++j) d[j] = Lane::load(rows[j] + x);
+            for (int j = 0; j < 6; ++j) d[j] = Lane::load(input_rows[j] + x);
             winograd_input_1d<Lane>(d, out);
-            for (int i = 0; i < 6; ++i) Lane::store(w.rows + i * kWinogradRowFloats + x, out[i]);
+            for (int i = 0; i < 6; ++i) Lane::store(w.vertical_rows + i * kWinogradRowFloats + x, out[i]);
         };
         int x = 0;
         for (; x + L <= columns; x += L) vertical(Ops{}, x);
         for (; x < columns; ++x) vertical(ScalarWinogradOps{}, x);
         for (int i = 0; i < 6; ++i)
-            std::fill(w.rows + i * kWinogradRowFloats + columns, w.rows + i * kWinogradRowFloats + filled,
-                      0.f);
+            std::fill(w.vertical_rows + i * kWinogradRowFloats + columns,
+                      w.vertical_rows + i * kWinogradRowFloats + filled, 0.f);
         // Horizontal pass, (B^T d) B, vectorized across tiles: de-interleaving loads give each column of L
         // tiles.
         for (int t = 0; t < padded_tiles; t += L) {
             for (int i = 0; i < 6; ++i) {
                 Vec d[6], out[6];
-                Ops::load_tile_columns(w.rows + i * kWinogradRowFloats + t * kWinogradTile, d);
+                Ops::load_tile_columns(w.vertical_rows + i * kWinogradRowFloats + t * kWinogradTile, d);
                 winograd_input_1d<Ops>(d, out);
                 for (int j = 0; j < 6; ++j)
                     Ops::store(w.points + (i * 6 + j) * w.point_stride + c * w.tile_block + t, out[j]);
@@ -204,7 +211,7 @@ inline void winograd_gemm_chunk(const float* points, const float* weights, int c
         for (int v = 0; v < NX; ++v) Ops::store(products + j * stride + v * Ops::kLanes, acc[j][v]);
 }
 
-// Y = A^T M A + bias for output channel oc (row j of the block's products), written into the output rows of
+// Y = A^T M A + bias for one output channel (row j of the group's products), written into the output rows of
 // tile row tile_y; only pixels inside out_height x out_width are stored.
 template <typename Ops>
 void winograd_output_block(const ConvShape& s, const WinogradScratch& w, int j, float bias,
@@ -217,7 +224,7 @@ void winograd_output_block(const ConvShape& s, const WinogradScratch& w, int j, 
         for (int i = 0; i < 6; ++i) {
             Vec m[6];
             for (int k = 0; k < 6; ++k)
-                m[k] = Ops::load(w.products + ((i * 6 + k) * kWinogradOcBlock + j) * w.tile_block + t);
+                m[k] = Ops::load(w.products + ((i * 6 + k) * kWinogradGroupChannels + j) * w.tile_block + t);
             winograd_output_1d<Ops>(m, by_row[i]);
         }
         const int x = (tile_x + t) * kWinogradTile, valid = std::min(L * kWinogradTile, s.out_width - x);
@@ -254,20 +261,25 @@ void conv3x3_winograd(const ConvShape& s, const float* input, const float* trans
             const int tiles = std::min(w.tile_block, tiles_x - tx);
             const int padded = (tiles + kWinogradChunk - 1) / kWinogradChunk * kWinogradChunk;
             winograd_input_block<Ops>(s, input, ty, tx, tiles, padded, w);
-            for (int b = oc_begin / kWinogradOcBlock; b * kWinogradOcBlock < oc_end; ++b) {
+            const int block_end = (oc_end + kWinogradOcBlock - 1) / kWinogradOcBlock;
+            for (int group = oc_begin / kWinogradOcBlock; group < block_end; group += kWinogradOcGroup) {
+                const int blocks = std::min(kWinogradOcGroup, block_end - group);
                 for (int point = 0; point < kWinogradPoints; ++point) {
-                    const float* u = transformed + point * weight_point_stride +
-                                     size_t(b) * s.in_channels * kWinogradOcBlock;
                     for (int t = 0; t < padded; t += kWinogradChunk) {
-                        winograd_gemm_chunk<Ops>(w.points + point * w.point_stride + t, u, s.in_channels,
-                                                 w.products + point * kWinogradOcBlock * w.tile_block + t,
-                                                 w.tile_block);
+                        for (int b = 0; b < blocks; ++b) {
+                            const float* u = transformed + point * weight_point_stride +
+                                             size_t(group + b) * s.in_channels * kWinogradOcBlock;
+                            float* m = w.products +
+                                       (point * kWinogradGroupChannels + b * kWinogradOcBlock) * w.tile_block;
+                            winograd_gemm_chunk<Ops>(w.points + point * w.point_stride + t, u, s.in_channels,
+                                                     m + t, w.tile_block);
+                        }
                     }
                 }
-                const int first = std::max(oc_begin, b * kWinogradOcBlock);
-                const int last = std::min({oc_end, (b + 1) * kWinogradOcBlock, s.out_channels});
+                const int first = std::max(oc_begin, group * kWinogradOcBlock);
+                const int last = std::min({oc_end, (group + blocks) * kWinogradOcBlock, s.out_channels});
                 for (int oc = first; oc < last; ++oc) {
-                    winograd_output_block<Ops>(s, w, oc - b * kWinogradOcBlock, bias ? bias[oc] : 0.f,
+                    winograd_output_block<Ops>(s, w, oc - group * kWinogradOcBlock, bias ? bias[oc] : 0.f,
                                                output + oc * s.out_plane(), ty, tx, tiles);
                 }
             }
