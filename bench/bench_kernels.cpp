@@ -2,9 +2,9 @@
 // runs. Each benchmark is one single-threaded kernel call over the whole channel range, named like
 // `conv3x3_s1/128x128_c128_k128/avx2` (output size, input and output channels, table). Convolutions report
 // GFLOP/s (2 * MACs / time) and peak%, their share of the FMA peak of one core measured at start-up in this
-// binary per instruction set; the memory-bound kernels report bytes/s (bytes read plus written). The 3x3
-// stride-1 convolutions also run through Winograd, as `winograd_effective_conv3x3_s1/...`, rated by the
-// direct convolution's FLOPs (see bench_winograd).
+// binary per instruction set; the memory-bound kernels report bytes/s (bytes read plus written). The dense
+// 3x3 and 7x7 stride-1 convolutions also run through Winograd, as `winograd_effective_conv3x3_s1/...`, rated
+// by the direct convolution's FLOPs (see bench_winograd).
 //
 //   animegan_bench --benchmark_min_time=0.2 --benchmark_filter=/avx2
 //   animegan_bench --benchmark_format=json --benchmark_out=kernels.json
@@ -199,22 +199,23 @@ void bench_conv(benchmark::State& state, const KernelTable* table, Conv c) {
     }
 }
 
-// The same convolution through conv3x3_winograd (weights transformed beforehand, as at load time). Its
+// The same convolution through conv_winograd (weights transformed beforehand, as at load time). Its
 // GFLOP/s and peak% are "effective": the direct convolution's FLOPs over the Winograd time, so they compare
 // with the direct rows of the same shape (and peak% may exceed 100).
 void bench_winograd(benchmark::State& state, const KernelTable* table, Conv c) {
-    const ConvShape shape{c.in_c, c.in_hw(), c.in_hw(), c.out_c, c.out_hw, c.out_hw, 3, 3, 1, 1};
+    const int k = c.kernel;
+    const ConvShape shape{c.in_c, c.in_hw(), c.in_hw(), c.out_c, c.out_hw, c.out_hw, k, k, 1, 1};
     const Tensor input = random_tensor(c.in_c, c.in_hw(), c.in_hw(), 1);
-    const Tensor weight = random_tensor(c.out_c, c.in_c, 9, 2);
-    std::vector<float> transformed(table->winograd_weight_floats(c.out_c, c.in_c));
-    table->winograd_transform_weights(weight.data(), c.out_c, c.in_c, transformed.data());
+    const Tensor weight = random_tensor(c.out_c, c.in_c, k * k, 2);
+    std::vector<float> transformed(table->winograd_weight_floats(k, c.out_c, c.in_c));
+    table->winograd_transform_weights(k, weight.data(), c.out_c, c.in_c, transformed.data());
     std::vector<float> scratch(table->winograd_scratch_floats(shape));
     Tensor output(c.out_c, c.out_hw, c.out_hw);
-    const double flops = 2.0 * c.out_c * c.out_hw * c.out_hw * c.in_c * 9;
+    const double flops = 2.0 * c.out_c * c.out_hw * c.out_hw * c.in_c * k * k;
     const double t0 = thread_seconds();
     for (auto _ : state) {
-        table->conv3x3_winograd(shape, input.data(), transformed.data(), nullptr, output.data(), 0, c.out_c,
-                                scratch.data());
+        table->conv_winograd(shape, input.data(), transformed.data(), nullptr, output.data(), 0, c.out_c,
+                             scratch.data());
         benchmark::DoNotOptimize(output.data());
     }
     const double seconds = thread_seconds() - t0;
@@ -301,7 +302,8 @@ void register_benchmarks(const KernelTable* table) {
                                  std::to_string(c.out_hw) + "x" + std::to_string(c.out_hw) + "_c" +
                                  std::to_string(c.in_c) + "_k" + std::to_string(c.out_c) + "/" + isa;
         benchmark::RegisterBenchmark(name.c_str(), bench_conv, table, c)->Unit(benchmark::kMillisecond);
-        if (std::string(c.kind) == "conv" && c.kernel == 3 && c.stride == 1 && table->conv3x3_winograd) {
+        if (std::string(c.kind) == "conv" && (c.kernel == 3 || c.kernel == 7) && c.stride == 1 &&
+            table->conv_winograd) {
             const std::string winograd = "winograd_effective_" + name;
             benchmark::RegisterBenchmark(winograd.c_str(), bench_winograd, table, c)
                 ->Unit(benchmark::kMillisecond);

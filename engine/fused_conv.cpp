@@ -153,8 +153,7 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
     Tensor out(conv.out_channels, out_h, out_w, ctx.buffers);
     const int bands = (out_h + kBandRows - 1) / kBandRows;
     const int max_in_rows = (kBandRows - 1) * conv.stride + conv.kernel;
-    const bool winograd = conv.winograd_weight && ctx.kernels.conv3x3_winograd && conv.kernel == 3 &&
-                          conv.stride == 1 && conv.groups == 1;
+    const bool winograd = conv.winograd_weight && ctx.kernels.conv_winograd;
     ctx.conv_scratch.resize(std::max(ctx.conv_scratch.size(), size_t(ctx.threads.size())));
     auto at_least = [](std::vector<float>& v, size_t n) {
         if (v.size() < n) v.resize(n);
@@ -164,7 +163,8 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
         at_least(mine.band_in, size_t(raw.channels()) * max_in_rows * padded_w);
         if (winograd) {
             const kernels::ConvShape widest{
-                raw.channels(), max_in_rows, padded_w, conv.out_channels, kBandRows, out_w, 3, 3, 1, 1};
+                raw.channels(), max_in_rows, padded_w, conv.out_channels, kBandRows, out_w, conv.kernel,
+                conv.kernel,    1,           1};
             at_least(mine.winograd, ctx.kernels.winograd_scratch_floats(widest));
         }
         const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
@@ -176,8 +176,8 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
                                        conv.stride,    conv.groups, out.plane_size()};
         float* band_out = out.channel(0) + size_t(oy) * out_w;
         if (winograd) {
-            ctx.kernels.conv3x3_winograd(shape, mine.band_in.data(), conv.winograd_weight, conv.bias,
-                                         band_out, 0, conv.out_channels, mine.winograd.data());
+            ctx.kernels.conv_winograd(shape, mine.band_in.data(), conv.winograd_weight, conv.bias, band_out,
+                                      0, conv.out_channels, mine.winograd.data());
         } else {
             ctx.kernels.conv2d(shape, mine.band_in.data(), conv.weight, conv.bias, band_out, 0,
                                conv.out_channels);

@@ -25,8 +25,8 @@ struct ConvSpec {
     const float* bias;    // [out_channels] or null
     int out_channels, kernel, stride, groups;
     Padding pad;
-    // Dense 3x3 stride-1 layers: the weights transformed by the context's kernel table for its
-    // conv3x3_winograd, which then runs instead of conv2d; null: direct convolution.
+    // Dense stride-1 3x3 and 7x7 layers: the weights transformed by the context's kernel table for its
+    // conv_winograd, which then runs instead of conv2d; null: direct convolution.
     const float* winograd_weight = nullptr;
 };
 

@@ -25,7 +25,7 @@ struct ConvLayer {
     const float* bias = nullptr;      // [out] or null
     const float* gamma = nullptr;     // [out]
     const float* beta = nullptr;      // [out]
-    // Dense 3x3 stride-1 layers: the weights transformed once for the kernel table's Winograd convolution.
+    // Dense stride-1 3x3 and 7x7 layers: the weights transformed once for the kernel table's Winograd convolution.
     const float* winograd_weight = nullptr;
 };
 

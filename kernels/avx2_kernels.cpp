@@ -123,6 +123,14 @@ struct Avx2Ops {
     }
 
     static void prefetch(const float* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
+
+    // row[2t] = lane t of even, row[2t + 1] = lane t of odd: the unpacks interleave within 128-bit halves,
+    // the permutes put the halves in order.
+    static void store_interleaved2(float* row, __m256 even, __m256 odd) {
+        const __m256 low = _mm256_unpacklo_ps(even, odd), high = _mm256_unpackhi_ps(even, odd);
+        _mm256_storeu_ps(row, _mm256_permute2f128_ps(low, high, 0x20));
+        _mm256_storeu_ps(row + kLanes, _mm256_permute2f128_ps(low, high, 0x31));
+    }
 };
 
 // ------------------------------------------------------------------------------------- elementwise ops
@@ -346,7 +354,7 @@ const KernelTable* avx2_kernels() {
                                    winograd_weight_floats,
                                    winograd_transform_weights,
                                    winograd_scratch_floats,
-                                   conv3x3_winograd<Avx2Ops>};
+                                   conv_winograd<Avx2Ops>};
     return &table;
 }
 

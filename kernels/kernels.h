@@ -80,17 +80,18 @@ struct KernelTable {
     // TensorFlow's SAME padding for this pool (padding never wins the max).
     void (*max_pool_2x2)(int height, int width, const float* input, float* output, int c_begin, int c_end);
 
-    // Winograd F(4x4, 3x3) for dense (groups = 1) 3x3 stride-1 convolutions: 2.25x fewer multiply-adds than
-    // conv2d, at some 10x its rounding error (kernels/winograd.h). The weights are transformed once, by the
-    // same table, into winograd_weight_floats floats; each call needs winograd_scratch_floats(shape) floats of
-    // scratch of its own (one per thread). Otherwise conv3x3_winograd is conv2d: same padded input, shape and
-    // channel range. Null in a table without it.
-    size_t (*winograd_weight_floats)(int out_channels, int in_channels);
-    void (*winograd_transform_weights)(const float* weight, int out_channels, int in_channels,
+    // Winograd convolution for dense (groups = 1) stride-1 convolutions with 3x3 kernels (F(4x4, 3x3): 4x fewer
+    // multiply-adds than conv2d) and 7x7 kernels (F(2x2, 7x7): 3.1x fewer), at some 10x conv2d's rounding
+    // error (kernels/winograd.h). The weights are transformed once, by the same table, into
+    // winograd_weight_floats floats; each call needs winograd_scratch_floats(shape) floats of scratch of its
+    // own (one per thread). Otherwise conv_winograd is conv2d: same padded input, shape and channel range.
+    // Null in a table without it.
+    size_t (*winograd_weight_floats)(int kernel, int out_channels, int in_channels);
+    void (*winograd_transform_weights)(int kernel, const float* weight, int out_channels, int in_channels,
                                        float* transformed);
     size_t (*winograd_scratch_floats)(const ConvShape& shape);
-    void (*conv3x3_winograd)(const ConvShape& shape, const float* input, const float* transformed,
-                             const float* bias, float* output, int oc_begin, int oc_end, float* scratch);
+    void (*conv_winograd)(const ConvShape& shape, const float* input, const float* transformed, const float* bias,
+                          float* output, int oc_begin, int oc_end, float* scratch);
 };
 
 // The scalar reference: plain C++ loops, the test oracle and the fallback on every CPU.

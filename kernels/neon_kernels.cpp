@@ -198,6 +198,11 @@ struct NeonOps {
     }
 
     static void prefetch(const float* p) { __builtin_prefetch(p, 0, 3); }
+
+    // row[2t] = lane t of even, row[2t + 1] = lane t of odd.
+    static void store_interleaved2(float* row, float32x4_t even, float32x4_t odd) {
+        vst2q_f32(row, float32x4x2_t{{even, odd}});
+    }
 };
 
 }  // namespace
@@ -218,7 +223,7 @@ const KernelTable* neon_kernels() {
                                    winograd_weight_floats,
                                    winograd_transform_weights,
                                    winograd_scratch_floats,
-                                   conv3x3_winograd<NeonOps>};
+                                   conv_winograd<NeonOps>};
     return &table;
 }
 

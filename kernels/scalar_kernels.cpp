@@ -147,7 +147,7 @@ const KernelTable& scalar_kernels() {
                                    winograd_weight_floats,
                                    winograd_transform_weights,
                                    winograd_scratch_floats,
-                                   conv3x3_winograd<ScalarWinogradOps>};
+                                   conv_winograd<ScalarWinogradOps>};
     return table;
 }
 

@@ -2,37 +2,70 @@
 // buffer sizes. Every table shares them, so a transformed weight set suits whichever table runs.
 #include "kernels/winograd.h"
 
-namespace animegan::kernels {
+#include <vector>
 
-size_t winograd_weight_floats(int out_channels, int in_channels) {
-    const int blocks = (out_channels + kWinogradOcBlock - 1) / kWinogradOcBlock;
-    return size_t(kWinogradPoints) * blocks * kWinogradOcBlock * in_channels;
+namespace animegan::kernels {
+namespace {
+
+// G for F(4x4, 3x3), interpolation points 0, 1, -1, 2, -2 and infinity.
+const double kG4x3[6][3] = {{1.0 / 4, 0, 0},
+                            {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                            {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                            {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                            {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                            {0, 0, 1}};
+
+// G for F(2x2, 7x7), points 0, 1, -1, 2, -2, 1/2, -1/2 and infinity: row i holds point p's powers p^k divided
+// by the product of p's distances to the other finite points (the Lagrange denominators), so that B^T (in
+// winograd.h) has small integer-like entries.
+const double kG2x7[8][7] = {{1, 0, 0, 0, 0, 0, 0},
+                            {-2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9},
+                            {-2.0 / 9, 2.0 / 9, -2.0 / 9, 2.0 / 9, -2.0 / 9, 2.0 / 9, -2.0 / 9},
+                            {1.0 / 90, 1.0 / 45, 2.0 / 45, 4.0 / 45, 8.0 / 45, 16.0 / 45, 32.0 / 45},
+                            {1.0 / 90, -1.0 / 45, 2.0 / 45, -4.0 / 45, 8.0 / 45, -16.0 / 45, 32.0 / 45},
+                            {32.0 / 45, 16.0 / 45, 8.0 / 45, 4.0 / 45, 2.0 / 45, 1.0 / 45, 1.0 / 90},
+                            {32.0 / 45, -16.0 / 45, 8.0 / 45, -4.0 / 45, 2.0 / 45, -1.0 / 45, 1.0 / 90},
+                            {0, 0, 0, 0, 0, 0, 1}};
+
+int patch_side(int kernel) {
+    return kernel == 7 ? WinogradF2x7::kPatch : WinogradF4x3::kPatch;
 }
 
-void winograd_transform_weights(const float* weight, int out_channels, int in_channels, float* transformed) {
-    // G for F(4x4, 3x3) with interpolation points 0, 1, -1, 2, -2 and infinity (the B^T and A^T of
-    // winograd.h).
-    static const double G[6][3] = {{1.0 / 4, 0, 0},
-                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                   {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                   {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                   {0, 0, 1}};
+double g_entry(int kernel, int i, int k) {
+    return kernel == 7 ? kG2x7[i][k] : kG4x3[i][k];
+}
+
+}  // namespace
+
+size_t winograd_weight_floats(int kernel, int out_channels, int in_channels) {
+    const int blocks = (out_channels + kWinogradOcBlock - 1) / kWinogradOcBlock;
+    const int a = patch_side(kernel);
+    return size_t(a) * a * blocks * kWinogradOcBlock * in_channels;
+}
+
+void winograd_transform_weights(int kernel, const float* weight, int out_channels, int in_channels,
+                                float* transformed) {
+    const int r = kernel, a = patch_side(kernel);
     const int blocks = (out_channels + kWinogradOcBlock - 1) / kWinogradOcBlock;
     const size_t point_stride = size_t(blocks) * kWinogradOcBlock * in_channels;
-    std::fill(transformed, transformed + kWinogradPoints * point_stride, 0.f);  // the padding channels
+    std::fill(transformed, transformed + size_t(a) * a * point_stride, 0.f);  // the padding channels
+    std::vector<double> gg(size_t(a) * r);                                    // G g
     for (int oc = 0; oc < out_channels; ++oc) {
         const int block = oc / kWinogradOcBlock, j = oc % kWinogradOcBlock;
         for (int ic = 0; ic < in_channels; ++ic) {
-            const float* g = weight + (size_t(oc) * in_channels + ic) * 9;
-            double gt[6][3];  // G g
-            for (int i = 0; i < 6; ++i)
-                for (int kx = 0; kx < 3; ++kx)
-                    gt[i][kx] = G[i][0] * g[kx] + G[i][1] * g[3 + kx] + G[i][2] * g[6 + kx];
-            for (int i = 0; i < 6; ++i) {
-                for (int k = 0; k < 6; ++k) {
-                    const double u = gt[i][0] * G[k][0] + gt[i][1] * G[k][1] + gt[i][2] * G[k][2];
-                    const size_t at = (i * 6 + k) * point_stride +
+            const float* g = weight + (size_t(oc) * in_channels + ic) * r * r;
+            for (int i = 0; i < a; ++i) {
+                for (int kx = 0; kx < r; ++kx) {
+                    double sum = 0;
+                    for (int ky = 0; ky < r; ++ky) sum += g_entry(kernel, i, ky) * g[ky * r + kx];
+                    gg[size_t(i) * r + kx] = sum;
+                }
+            }
+            for (int i = 0; i < a; ++i) {
+                for (int k = 0; k < a; ++k) {
+                    double u = 0;
+                    for (int kx = 0; kx < r; ++kx) u += gg[size_t(i) * r + kx] * g_entry(kernel, k, kx);
+                    const size_t at = (i * a + k) * point_stride +
                                       (size_t(block) * in_channels + ic) * kWinogradOcBlock + j;
                     transformed[at] = float(u);
                 }
@@ -42,7 +75,8 @@ void winograd_transform_weights(const float* weight, int out_channels, int in_ch
 }
 
 size_t winograd_scratch_floats(const ConvShape& shape) {
-    return WinogradScratch::floats(shape.in_channels);
+    return shape.kernel_h == 7 ? WinogradScratch<WinogradF2x7>::floats(shape.in_channels)
+                               : WinogradScratch<WinogradF4x3>::floats(shape.in_channels);
 }
 
 }  // namespace animegan::kernels

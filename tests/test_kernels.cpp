@@ -54,7 +54,8 @@ std::vector<double> naive_conv(const ConvShape& s, const std::vector<float>& in,
                         for (int kx = 0; kx < s.kernel_w; ++kx) {
                             const int ic = oc / opg * ipg + i;
                             acc += double(w[((size_t(oc) * ipg + i) * s.kernel_h + ky) * s.kernel_w + kx]) *
-                                   in[(size_t(ic) * s.in_height + oy * s.stride + ky) * s.in_width + ox * s.stride + kx];
+                                   in[(size_t(ic) * s.in_height + oy * s.stride + ky) * s.in_width +
+                                      ox * s.stride + kx];
                         }
                 out[(size_t(oc) * s.out_height + oy) * s.out_width + ox] = acc;
             }
@@ -64,240 +65,278 @@ std::vector<double> naive_conv(const ConvShape& s, const std::vector<float>& in,
 }  // namespace
 
 TEST_SUITE("kernels") {
-
-TEST_CASE("the scalar table is always available and first") {
-    const auto tables = all_tables();
-    REQUIRE(!tables.empty());
-    CHECK(std::string(tables[0]->isa) == "scalar");
-    MESSAGE("kernel tables on this CPU: " << [&] {
-        std::string s;
-        for (auto* t : tables) s += std::string(t->isa) + " ";
-        return s;
-    }());
-}
-
-TEST_CASE("conv2d matches the naive definition") {
-    struct Case { int in_c, out_c, h, w, k, stride, groups; bool bias; };
-    const Case cases[] = {
-        {1, 1, 1, 1, 1, 1, 1, false},    {3, 5, 13, 11, 3, 1, 1, false},   {3, 32, 20, 17, 7, 1, 1, false},
-        {8, 16, 9, 10, 3, 2, 1, false},  {7, 9, 15, 16, 3, 2, 1, true},    {16, 16, 11, 13, 3, 1, 16, true},
-        {12, 12, 8, 9, 3, 2, 12, true},  {8, 12, 10, 7, 3, 1, 4, false},   {32, 3, 9, 9, 1, 1, 1, false},
-        {17, 33, 5, 37, 1, 1, 1, true},  {5, 7, 19, 23, 7, 2, 1, false},   {64, 24, 6, 6, 3, 1, 1, false},
-        {2, 70, 12, 41, 3, 1, 1, true},  {40, 40, 17, 3, 3, 1, 40, true},  {3, 8, 7, 7, 7, 1, 1, false},
-        {8, 16, 21, 37, 3, 2, 1, true},  {6, 7, 5, 33, 3, 2, 1, false},    {5, 9, 7, 17, 3, 2, 1, false},
-        {40, 20, 9, 35, 3, 2, 1, false}, {64, 24, 6, 20, 3, 1, 1, true},   {32, 10, 9, 30, 7, 1, 1, false},
-        {130, 13, 3, 5, 1, 1, 1, true},  {8, 12, 10, 12, 3, 1, 4, true},   {8, 12, 4, 5, 1, 1, 2, false},
-        {24, 7, 3, 230, 3, 1, 1, false}, {24, 7, 4, 167, 3, 1, 1, true},   {12, 12, 8, 21, 3, 2, 12, true},
-        {3, 13, 2, 10, 3, 1, 1, false},  {3, 4, 3, 24, 3, 1, 1, false},    {16, 16, 5, 130, 3, 1, 16, false},
-    };
-    std::mt19937 rng(1234);
-    for (const KernelTable* t : all_tables()) {
-        for (size_t i = 0; i < std::size(cases); ++i) {
-            const Case& c = cases[i];
-            const int out_h = (c.h - c.k) / c.stride + 1, out_w = (c.w - c.k) / c.stride + 1;
-            // Every other case writes its planes 3 floats apart, as the engine writes a band of rows into a
-            // taller output; the gaps must stay untouched.
-            const size_t plane = size_t(out_h) * out_w, plane_stride = i % 2 ? plane + 3 : 0;
-            const ConvShape s{c.in_c, c.h, c.w, c.out_c, out_h, out_w, c.k, c.k, c.stride, c.groups, plane_stride};
-            const auto in = random_floats(size_t(c.in_c) * c.h * c.w, rng);
-            const auto w = random_floats(size_t(c.out_c) * (c.in_c / c.groups) * c.k * c.k, rng);
-            const auto b = random_floats(c.out_c, rng);
-            std::vector<float> out(size_t(c.out_c) * s.out_plane(), NAN);
-            // Two calls over split channel ranges, as the engine makes from two threads.
-            const int split = c.out_c / 3;
-            t->conv2d(s, in.data(), w.data(), c.bias ? b.data() : nullptr, out.data(), 0, split);
-            t->conv2d(s, in.data(), w.data(), c.bias ? b.data() : nullptr, out.data(), split, c.out_c);
-            std::vector<float> dense;
-            for (int oc = 0; oc < c.out_c; ++oc) {
-                const float* p = out.data() + oc * s.out_plane();
-                dense.insert(dense.end(), p, p + plane);
-                for (size_t gap = plane; gap < s.out_plane(); ++gap) CHECK(std::isnan(p[gap]));
-            }
-            check_close(dense, naive_conv(s, in, w, c.bias ? b.data() : nullptr), 1e-4, 1e-5,
-                        std::string(t->isa) + " conv " + std::to_string(c.in_c) + "->" + std::to_string(c.out_c) +
-                            " k" + std::to_string(c.k) + " s" + std::to_string(c.stride) + " g" +
-                            std::to_string(c.groups) + " " + std::to_string(c.h) + "x" + std::to_string(c.w) +
-                            (plane_stride ? " strided output" : ""));
-        }
+    TEST_CASE("the scalar table is always available and first") {
+        const auto tables = all_tables();
+        REQUIRE(!tables.empty());
+        CHECK(std::string(tables[0]->isa) == "scalar");
+        MESSAGE("kernel tables on this CPU: " << [&] {
+            std::string s;
+            for (auto* t : tables) s += std::string(t->isa) + " ";
+            return s;
+        }());
     }
-}
 
-TEST_CASE("conv3x3_winograd matches the naive definition") {
-    // Output sizes cut tiles (4x4) and tile blocks (16 to 64 tiles) at the right and bottom edges; channel
-    // counts cut output blocks (6) and micro-kernel lanes; the channel range is split at points inside
-    // blocks.
-    struct Case {
-        int in_c, out_c, out_h, out_w;
-        bool bias;
-    };
-    const Case cases[] = {
-        {1, 1, 1, 1, false},    {3, 5, 3, 5, true},     {1, 6, 4, 4, false},     {8, 7, 5, 9, true},
-        {17, 13, 7, 37, false}, {2, 12, 16, 130, true}, {64, 64, 8, 129, false}, {130, 9, 6, 23, true},
-        {5, 70, 9, 131, false}, {32, 1, 13, 67, true},  {7, 3, 2, 257, false},   {128, 20, 4, 64, true},
-    };
-    std::mt19937 rng(4321);
-    for (const KernelTable* t : all_tables()) {
-        if (!t->conv3x3_winograd) continue;
-        double worst = 0;
-        for (size_t i = 0; i < std::size(cases); ++i) {
-            const Case& c = cases[i];
-            const int in_h = c.out_h + 2, in_w = c.out_w + 2;
-            const size_t plane = size_t(c.out_h) * c.out_w, plane_stride = i % 2 ? plane + 3 : 0;
-            const ConvShape s{c.in_c, in_h, in_w, c.out_c, c.out_h, c.out_w, 3, 3, 1, 1, plane_stride};
-            const auto in = random_floats(size_t(c.in_c) * in_h * in_w, rng);
-            const auto w = random_floats(size_t(c.out_c) * c.in_c * 9, rng);
-            const auto b = random_floats(c.out_c, rng);
-            std::vector<float> transformed(t->winograd_weight_floats(c.out_c, c.in_c), NAN);
-            t->winograd_transform_weights(w.data(), c.out_c, c.in_c, transformed.data());
-            std::vector<float> scratch(t->winograd_scratch_floats(s), NAN);
-            std::vector<float> out(size_t(c.out_c) * s.out_plane(), NAN);
-            // Three calls over split channel ranges, as the engine could make from three threads.
-            const int split[] = {0, c.out_c / 3, 2 * c.out_c / 3 + 1, c.out_c};
-            for (int r = 0; r < 3; ++r) {
-                t->conv3x3_winograd(s, in.data(), transformed.data(), c.bias ? b.data() : nullptr, out.data(),
-                                    std::min(split[r], c.out_c), std::min(split[r + 1], c.out_c),
-                                    scratch.data());
-            }
-            std::vector<float> dense;
-            for (int oc = 0; oc < c.out_c; ++oc) {
-                const float* p = out.data() + oc * s.out_plane();
-                dense.insert(dense.end(), p, p + plane);
-                for (size_t gap = plane; gap < s.out_plane(); ++gap) CHECK(std::isnan(p[gap]));
-            }
-            const auto want = naive_conv(s, in, w, c.bias ? b.data() : nullptr);
-            for (size_t e = 0; e < dense.size(); ++e) worst = std::max(worst, std::abs(dense[e] - want[e]));
-            // The transforms scale values by up to 100 (B^T d B) and 64 (A^T m A) before and after the sum
-            // over channels, so the rounding error grows with the number of terms: measured up to 4.3e-6 per
-            // input channel (5.4e-4 at 128 channels, whose outputs reach about 10); the bound allows 2x that.
-            check_close(dense, want, 9e-6 * c.in_c, 0,
-                        std::string(t->isa) + " winograd " + std::to_string(c.in_c) + "->" +
-                            std::to_string(c.out_c) + " " + std::to_string(c.out_h) + "x" +
-                            std::to_string(c.out_w) + (plane_stride ? " strided output" : ""));
-        }
-        MESSAGE(std::string(t->isa) << " winograd: max abs error " << worst);
-    }
-}
-
-TEST_CASE("pad matches the definition for every mode, asymmetric") {
-    std::mt19937 rng(7);
-    const PadMode modes[] = {PadMode::Reflect, PadMode::Zero, PadMode::Replicate};
-    struct Case { int c, h, w, top, bottom, left, right; };
-    const Case cases[] = {{1, 1, 1, 0, 0, 0, 0}, {2, 5, 4, 0, 1, 0, 1}, {3, 9, 8, 3, 3, 3, 3},
-                          {1, 4, 7, 1, 2, 3, 0}, {4, 2, 2, 1, 1, 1, 1}};
-    for (const KernelTable* t : all_tables()) {
-        for (PadMode mode : modes) {
-            for (const Case& c : cases) {
-                if (mode == PadMode::Reflect && (std::max(c.top, c.bottom) >= c.h || std::max(c.left, c.right) >= c.w)) continue;
-                const auto in = random_floats(size_t(c.c) * c.h * c.w, rng);
-                const int oh = c.h + c.top + c.bottom, ow = c.w + c.left + c.right;
-                std::vector<float> out(size_t(c.c) * oh * ow, NAN);
-                t->pad({c.h, c.w, c.top, c.bottom, c.left, c.right, mode}, in.data(), out.data(), 0, c.c);
-                std::vector<double> want(out.size());
-                auto map = [&](int i, int n) {
-                    if (i >= 0 && i < n) return i;
-                    if (mode == PadMode::Zero) return -1;
-                    if (mode == PadMode::Replicate) return i < 0 ? 0 : n - 1;
-                    return i < 0 ? -i : 2 * n - 2 - i;  // reflect without repeating the edge
-                };
-                for (int ch = 0; ch < c.c; ++ch)
-                    for (int y = 0; y < oh; ++y)
-                        for (int x = 0; x < ow; ++x) {
-                            const int sy = map(y - c.top, c.h), sx = map(x - c.left, c.w);
-                            want[(size_t(ch) * oh + y) * ow + x] = (sy < 0 || sx < 0) ? 0.0 : in[(size_t(ch) * c.h + sy) * c.w + sx];
-                        }
-                check_close(out, want, 0, 0, std::string(t->isa) + " pad mode " + std::to_string(int(mode)));
-            }
-        }
-    }
-}
-
-TEST_CASE("resize_bilinear matches the three coordinate conventions") {
-    std::mt19937 rng(99);
-    struct Case { int c, ih, iw, oh, ow; };
-    const Case cases[] = {{1, 1, 1, 3, 5}, {2, 4, 6, 8, 12}, {3, 5, 7, 10, 13}, {1, 9, 8, 4, 3},
-                          {2, 3, 3, 1, 1}, {1, 16, 16, 16, 16}, {3, 48, 63, 95, 125}, {2, 5, 100, 3, 12},
-                          {1, 2, 2048, 2, 2}, {2, 7, 9, 13, 300}};
-    for (const KernelTable* t : all_tables()) {
-        for (ResizeMode mode : {ResizeMode::AlignCorners, ResizeMode::HalfPixel, ResizeMode::TfLegacy}) {
-            for (const Case& c : cases) {
-                const auto in = random_floats(size_t(c.c) * c.ih * c.iw, rng);
-                std::vector<float> out(size_t(c.c) * c.oh * c.ow, NAN);
-                t->resize_bilinear({c.ih, c.iw, c.oh, c.ow, mode}, in.data(), out.data(), 0, c.c);
-                auto src = [&](int d, int in_n, int out_n) {
-                    double s = 0;
-                    if (mode == ResizeMode::AlignCorners) s = out_n > 1 ? d * double(in_n - 1) / (out_n - 1) : 0.0;
-                    if (mode == ResizeMode::HalfPixel) s = std::max((d + 0.5) * in_n / out_n - 0.5, 0.0);
-                    if (mode == ResizeMode::TfLegacy) s = d * double(in_n) / out_n;
-                    return std::min(s, double(in_n - 1));
-                };
-                std::vector<double> want(out.size());
-                for (int ch = 0; ch < c.c; ++ch)
-                    for (int y = 0; y < c.oh; ++y)
-                        for (int x = 0; x < c.ow; ++x) {
-                            const double sy = src(y, c.ih, c.oh), sx = src(x, c.iw, c.ow);
-                            const int y0 = int(sy), x0 = int(sx);
-                            const int y1 = std::min(y0 + 1, c.ih - 1), x1 = std::min(x0 + 1, c.iw - 1);
-                            const double fy = sy - y0, fx = sx - x0;
-                            auto at = [&](int yy, int xx) { return double(in[(size_t(ch) * c.ih + yy) * c.iw + xx]); };
-                            want[(size_t(ch) * c.oh + y) * c.ow + x] =
-                                (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) + fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
-                        }
-                check_close(out, want, 1e-5, 0, std::string(t->isa) + " resize mode " + std::to_string(int(mode)) +
-                                                    " " + std::to_string(c.ih) + "x" + std::to_string(c.iw) + "->" +
-                                                    std::to_string(c.oh) + "x" + std::to_string(c.ow));
-            }
-        }
-    }
-}
-
-TEST_CASE("channel moments, scale-shift-LeakyReLU, add, lerp and tanh") {
-    std::mt19937 rng(5);
-    for (const KernelTable* t : all_tables()) {
-        for (size_t plane : {size_t(1), size_t(7), size_t(64), size_t(1000), size_t(4099)}) {
-            const int channels = 5;
-            const auto x = random_floats(plane * channels, rng, -3.f, 3.f);
-            std::vector<double> sum(channels), sq(channels);
-            t->channel_moments(x.data(), plane, 0, channels, sum.data(), sq.data());
-            for (int c = 0; c < channels; ++c) {
-                double s = 0, q = 0;
-                for (size_t i = 0; i < plane; ++i) s += x[c * plane + i], q += double(x[c * plane + i]) * x[c * plane + i];
-                CHECK(sum[c] == doctest::Approx(s).epsilon(1e-9));
-                CHECK(sq[c] == doctest::Approx(q).epsilon(1e-9));
-            }
-            const auto scale = random_floats(channels, rng), shift = random_floats(channels, rng);
-            for (float slope : {0.2f, 1.f}) {
-                // In place, and out of place into a buffer one longer whose last element must stay untouched.
-                std::vector<float> y = x, z(x.size() + 1, NAN);
-                t->scale_shift_leaky_relu(y.data(), y.data(), plane, scale.data(), shift.data(), slope, 0, channels);
-                t->scale_shift_leaky_relu(x.data(), z.data(), plane, scale.data(), shift.data(), slope, 0, channels);
-                CHECK(std::isnan(z.back()));
-                z.pop_back();
-                CHECK(z == y);
-                std::vector<double> want(y.size());
-                for (size_t i = 0; i < y.size(); ++i) {
-                    const double v = double(x[i]) * scale[i / plane] + shift[i / plane];
-                    want[i] = v < 0 ? v * slope : v;
+    TEST_CASE("conv2d matches the naive definition") {
+        struct Case {
+            int in_c, out_c, h, w, k, stride, groups;
+            bool bias;
+        };
+        const Case cases[] = {
+            {1, 1, 1, 1, 1, 1, 1, false},    {3, 5, 13, 11, 3, 1, 1, false},
+            {3, 32, 20, 17, 7, 1, 1, false}, {8, 16, 9, 10, 3, 2, 1, false},
+            {7, 9, 15, 16, 3, 2, 1, true},   {16, 16, 11, 13, 3, 1, 16, true},
+            {12, 12, 8, 9, 3, 2, 12, true},  {8, 12, 10, 7, 3, 1, 4, false},
+            {32, 3, 9, 9, 1, 1, 1, false},   {17, 33, 5, 37, 1, 1, 1, true},
+            {5, 7, 19, 23, 7, 2, 1, false},  {64, 24, 6, 6, 3, 1, 1, false},
+            {2, 70, 12, 41, 3, 1, 1, true},  {40, 40, 17, 3, 3, 1, 40, true},
+            {3, 8, 7, 7, 7, 1, 1, false},    {8, 16, 21, 37, 3, 2, 1, true},
+            {6, 7, 5, 33, 3, 2, 1, false},   {5, 9, 7, 17, 3, 2, 1, false},
+            {40, 20, 9, 35, 3, 2, 1, false}, {64, 24, 6, 20, 3, 1, 1, true},
+            {32, 10, 9, 30, 7, 1, 1, false}, {130, 13, 3, 5, 1, 1, 1, true},
+            {8, 12, 10, 12, 3, 1, 4, true},  {8, 12, 4, 5, 1, 1, 2, false},
+            {24, 7, 3, 230, 3, 1, 1, false}, {24, 7, 4, 167, 3, 1, 1, true},
+            {12, 12, 8, 21, 3, 2, 12, true}, {3, 13, 2, 10, 3, 1, 1, false},
+            {3, 4, 3, 24, 3, 1, 1, false},   {16, 16, 5, 130, 3, 1, 16, false},
+        };
+        std::mt19937 rng(1234);
+        for (const KernelTable* t : all_tables()) {
+            for (size_t i = 0; i < std::size(cases); ++i) {
+                const Case& c = cases[i];
+                const int out_h = (c.h - c.k) / c.stride + 1, out_w = (c.w - c.k) / c.stride + 1;
+                // Every other case writes its planes 3 floats apart, as the engine writes a band of rows into
+                // a taller output; the gaps must stay untouched.
+                const size_t plane = size_t(out_h) * out_w, plane_stride = i % 2 ? plane + 3 : 0;
+                const ConvShape s{c.in_c, c.h, c.w,      c.out_c,  out_h,       out_w,
+                                  c.k,    c.k, c.stride, c.groups, plane_stride};
+                const auto in = random_floats(size_t(c.in_c) * c.h * c.w, rng);
+                const auto w = random_floats(size_t(c.out_c) * (c.in_c / c.groups) * c.k * c.k, rng);
+                const auto b = random_floats(c.out_c, rng);
+                std::vector<float> out(size_t(c.out_c) * s.out_plane(), NAN);
+                // Two calls over split channel ranges, as the engine makes from two threads.
+                const int split = c.out_c / 3;
+                t->conv2d(s, in.data(), w.data(), c.bias ? b.data() : nullptr, out.data(), 0, split);
+                t->conv2d(s, in.data(), w.data(), c.bias ? b.data() : nullptr, out.data(), split, c.out_c);
+                std::vector<float> dense;
+                for (int oc = 0; oc < c.out_c; ++oc) {
+                    const float* p = out.data() + oc * s.out_plane();
+                    dense.insert(dense.end(), p, p + plane);
+                    for (size_t gap = plane; gap < s.out_plane(); ++gap) CHECK(std::isnan(p[gap]));
                 }
-                check_close(y, want, 1e-6, 1e-6, std::string(t->isa) + " scale_shift_leaky_relu");
+                check_close(dense, naive_conv(s, in, w, c.bias ? b.data() : nullptr), 1e-4, 1e-5,
+                            std::string(t->isa) + " conv " + std::to_string(c.in_c) + "->" +
+                                std::to_string(c.out_c) + " k" + std::to_string(c.k) + " s" +
+                                std::to_string(c.stride) + " g" + std::to_string(c.groups) + " " +
+                                std::to_string(c.h) + "x" + std::to_string(c.w) +
+                                (plane_stride ? " strided output" : ""));
             }
-            const auto b = random_floats(x.size(), rng);
-            std::vector<float> sum_out(x.size(), NAN), lerp_out(x.size() + 1, NAN), th = x;
-            t->add(x.data(), b.data(), sum_out.data(), 0, x.size());
-            t->lerp(x.data(), b.data(), 0.3f, lerp_out.data(), x.size());
-            CHECK(std::isnan(lerp_out.back()));  // nothing written past n
-            lerp_out.pop_back();
-            t->tanh(th.data(), 0, th.size());
-            std::vector<double> want_sum(x.size()), want_lerp(x.size()), want_tanh(x.size());
-            for (size_t i = 0; i < x.size(); ++i) {
-                want_sum[i] = double(x[i]) + b[i];
-                want_lerp[i] = double(x[i]) + (double(b[i]) - x[i]) * 0.3f;
-                want_tanh[i] = std::tanh(double(x[i]));
-            }
-            check_close(sum_out, want_sum, 1e-6, 0, std::string(t->isa) + " add");
-            check_close(lerp_out, want_lerp, 1e-6, 0, std::string(t->isa) + " lerp");
-            check_close(th, want_tanh, 2e-6, 0, std::string(t->isa) + " tanh");
         }
     }
-}
+
+    TEST_CASE("conv_winograd matches the naive definition for 3x3 and 7x7 kernels") {
+        // Output sizes cut tiles (4x4 or 2x2) and tile blocks (16 to 64 tiles) at the right and bottom edges;
+        // channel counts cut output blocks (6) and micro-kernel lanes; the channel range is split at points
+        // inside blocks.
+        struct Case {
+            int kernel, in_c, out_c, out_h, out_w;
+            bool bias;
+        };
+        const Case cases[] = {
+            {3, 1, 1, 1, 1, false},     {3, 3, 5, 3, 5, true},     {3, 1, 6, 4, 4, false},
+            {3, 8, 7, 5, 9, true},      {3, 17, 13, 7, 37, false}, {3, 2, 12, 16, 130, true},
+            {3, 64, 64, 8, 129, false}, {3, 130, 9, 6, 23, true},  {3, 5, 70, 9, 131, false},
+            {3, 32, 1, 13, 67, true},   {3, 7, 3, 2, 257, false},  {3, 128, 20, 4, 64, true},
+            {7, 1, 1, 1, 1, false},     {7, 3, 32, 5, 9, true},    {7, 64, 32, 16, 70, false},
+            {7, 9, 7, 3, 131, true},    {7, 17, 13, 2, 33, false}, {7, 64, 3, 7, 16, true},
+        };
+        std::mt19937 rng(4321);
+        for (const KernelTable* t : all_tables()) {
+            if (!t->conv_winograd) continue;
+            double worst[8] = {};  // per kernel size
+            for (size_t i = 0; i < std::size(cases); ++i) {
+                const Case& c = cases[i];
+                const int k = c.kernel, in_h = c.out_h + k - 1, in_w = c.out_w + k - 1;
+                const size_t plane = size_t(c.out_h) * c.out_w, plane_stride = i % 2 ? plane + 3 : 0;
+                const ConvShape s{c.in_c, in_h, in_w, c.out_c, c.out_h, c.out_w, k, k, 1, 1, plane_stride};
+                const auto in = random_floats(size_t(c.in_c) * in_h * in_w, rng);
+                const auto w = random_floats(size_t(c.out_c) * c.in_c * k * k, rng);
+                const auto b = random_floats(c.out_c, rng);
+                std::vector<float> transformed(t->winograd_weight_floats(k, c.out_c, c.in_c), NAN);
+                t->winograd_transform_weights(k, w.data(), c.out_c, c.in_c, transformed.data());
+                std::vector<float> scratch(t->winograd_scratch_floats(s), NAN);
+                std::vector<float> out(size_t(c.out_c) * s.out_plane(), NAN);
+                // Three calls over split channel ranges, as the engine could make from three threads.
+                const int split[] = {0, c.out_c / 3, 2 * c.out_c / 3 + 1, c.out_c};
+                for (int r = 0; r < 3; ++r) {
+                    t->conv_winograd(s, in.data(), transformed.data(), c.bias ? b.data() : nullptr,
+                                     out.data(), std::min(split[r], c.out_c), std::min(split[r + 1], c.out_c),
+                                     scratch.data());
+                }
+                std::vector<float> dense;
+                for (int oc = 0; oc < c.out_c; ++oc) {
+                    const float* p = out.data() + oc * s.out_plane();
+                    dense.insert(dense.end(), p, p + plane);
+                    for (size_t gap = plane; gap < s.out_plane(); ++gap) CHECK(std::isnan(p[gap]));
+                }
+                const auto want = naive_conv(s, in, w, c.bias ? b.data() : nullptr);
+                for (size_t e = 0; e < dense.size(); ++e)
+                    worst[k] = std::max(worst[k], std::abs(dense[e] - want[e]));
+                // The transforms scale values up before and after the sum over channels, so the rounding error
+            // grows with the number of terms: measured up to 4.3e-6 per input channel for F(4x4, 3x3) (5.4e-4
+            // at 128 channels, whose outputs reach about 10) and 7.1e-6 for F(2x2, 7x7) (4.5e-4 at 64
+            // channels); a few channels give relatively more (4e-5 at 3). The bounds allow about 2x that.
+            const double bound = (k == 3 ? 9e-6 : 1.5e-5) * std::max(c.in_c, 8);
+            check_close(dense, want, bound, 0,
+                            std::string(t->isa) + " winograd k" + std::to_string(k) + " " +
+                                std::to_string(c.in_c) + "->" + std::to_string(c.out_c) + " " +
+                                std::to_string(c.out_h) + "x" + std::to_string(c.out_w) +
+                                (plane_stride ? " strided output" : ""));
+            }
+            MESSAGE(std::string(t->isa)
+                    << " winograd: max abs error " << worst[3] << " (3x3), " << worst[7] << " (7x7)");
+        }
+    }
+
+    TEST_CASE("pad matches the definition for every mode, asymmetric") {
+        std::mt19937 rng(7);
+        const PadMode modes[] = {PadMode::Reflect, PadMode::Zero, PadMode::Replicate};
+        struct Case {
+            int c, h, w, top, bottom, left, right;
+        };
+        const Case cases[] = {{1, 1, 1, 0, 0, 0, 0},
+                              {2, 5, 4, 0, 1, 0, 1},
+                              {3, 9, 8, 3, 3, 3, 3},
+                              {1, 4, 7, 1, 2, 3, 0},
+                              {4, 2, 2, 1, 1, 1, 1}};
+        for (const KernelTable* t : all_tables()) {
+            for (PadMode mode : modes) {
+                for (const Case& c : cases) {
+                    if (mode == PadMode::Reflect &&
+                        (std::max(c.top, c.bottom) >= c.h || std::max(c.left, c.right) >= c.w))
+                        continue;
+                    const auto in = random_floats(size_t(c.c) * c.h * c.w, rng);
+                    const int oh = c.h + c.top + c.bottom, ow = c.w + c.left + c.right;
+                    std::vector<float> out(size_t(c.c) * oh * ow, NAN);
+                    t->pad({c.h, c.w, c.top, c.bottom, c.left, c.right, mode}, in.data(), out.data(), 0, c.c);
+                    std::vector<double> want(out.size());
+                    auto map = [&](int i, int n) {
+                        if (i >= 0 && i < n) return i;
+                        if (mode == PadMode::Zero) return -1;
+                        if (mode == PadMode::Replicate) return i < 0 ? 0 : n - 1;
+                        return i < 0 ? -i : 2 * n - 2 - i;  // reflect without repeating the edge
+                    };
+                    for (int ch = 0; ch < c.c; ++ch)
+                        for (int y = 0; y < oh; ++y)
+                            for (int x = 0; x < ow; ++x) {
+                                const int sy = map(y - c.top, c.h), sx = map(x - c.left, c.w);
+                                want[(size_t(ch) * oh + y) * ow + x] =
+                                    (sy < 0 || sx < 0) ? 0.0 : in[(size_t(ch) * c.h + sy) * c.w + sx];
+                            }
+                    check_close(out, want, 0, 0,
+                                std::string(t->isa) + " pad mode " + std::to_string(int(mode)));
+                }
+            }
+        }
+    }
+
+    TEST_CASE("resize_bilinear matches the three coordinate conventions") {
+        std::mt19937 rng(99);
+        struct Case {
+            int c, ih, iw, oh, ow;
+        };
+        const Case cases[] = {{1, 1, 1, 3, 5},      {2, 4, 6, 8, 12},   {3, 5, 7, 10, 13},
+                              {1, 9, 8, 4, 3},      {2, 3, 3, 1, 1},    {1, 16, 16, 16, 16},
+                              {3, 48, 63, 95, 125}, {2, 5, 100, 3, 12}, {1, 2, 2048, 2, 2},
+                              {2, 7, 9, 13, 300}};
+        for (const KernelTable* t : all_tables()) {
+            for (ResizeMode mode : {ResizeMode::AlignCorners, ResizeMode::HalfPixel, ResizeMode::TfLegacy}) {
+                for (const Case& c : cases) {
+                    const auto in = random_floats(size_t(c.c) * c.ih * c.iw, rng);
+                    std::vector<float> out(size_t(c.c) * c.oh * c.ow, NAN);
+                    t->resize_bilinear({c.ih, c.iw, c.oh, c.ow, mode}, in.data(), out.data(), 0, c.c);
+                    auto src = [&](int d, int in_n, int out_n) {
+                        double s = 0;
+                        if (mode == ResizeMode::AlignCorners)
+                            s = out_n > 1 ? d * double(in_n - 1) / (out_n - 1) : 0.0;
+                        if (mode == ResizeMode::HalfPixel) s = std::max((d + 0.5) * in_n / out_n - 0.5, 0.0);
+                        if (mode == ResizeMode::TfLegacy) s = d * double(in_n) / out_n;
+                        return std::min(s, double(in_n - 1));
+                    };
+                    std::vector<double> want(out.size());
+                    for (int ch = 0; ch < c.c; ++ch)
+                        for (int y = 0; y < c.oh; ++y)
+                            for (int x = 0; x < c.ow; ++x) {
+                                const double sy = src(y, c.ih, c.oh), sx = src(x, c.iw, c.ow);
+                                const int y0 = int(sy), x0 = int(sx);
+                                const int y1 = std::min(y0 + 1, c.ih - 1), x1 = std::min(x0 + 1, c.iw - 1);
+                                const double fy = sy - y0, fx = sx - x0;
+                                auto at = [&](int yy, int xx) {
+                                    return double(in[(size_t(ch) * c.ih + yy) * c.iw + xx]);
+                                };
+                                want[(size_t(ch) * c.oh + y) * c.ow + x] =
+                                    (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) +
+                                    fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
+                            }
+                    check_close(out, want, 1e-5, 0,
+                                std::string(t->isa) + " resize mode " + std::to_string(int(mode)) + " " +
+                                    std::to_string(c.ih) + "x" + std::to_string(c.iw) + "->" +
+                                    std::to_string(c.oh) + "x" + std::to_string(c.ow));
+                }
+            }
+        }
+    }
+
+    TEST_CASE("channel moments, scale-shift-LeakyReLU, add, lerp and tanh") {
+        std::mt19937 rng(5);
+        for (const KernelTable* t : all_tables()) {
+            for (size_t plane : {size_t(1), size_t(7), size_t(64), size_t(1000), size_t(4099)}) {
+                const int channels = 5;
+                const auto x = random_floats(plane * channels, rng, -3.f, 3.f);
+                std::vector<double> sum(channels), sq(channels);
+                t->channel_moments(x.data(), plane, 0, channels, sum.data(), sq.data());
+                for (int c = 0; c < channels; ++c) {
+                    double s = 0, q = 0;
+                    for (size_t i = 0; i < plane; ++i)
+                        s += x[c * plane + i], q += double(x[c * plane + i]) * x[c * plane + i];
+                    CHECK(sum[c] == doctest::Approx(s).epsilon(1e-9));
+                    CHECK(sq[c] == doctest::Approx(q).epsilon(1e-9));
+                }
+                const auto scale = random_floats(channels, rng), shift = random_floats(channels, rng);
+                for (float slope : {0.2f, 1.f}) {
+                    // In place, and out of place into a buffer one longer whose last element must stay
+                    // untouched.
+                    std::vector<float> y = x, z(x.size() + 1, NAN);
+                    t->scale_shift_leaky_relu(y.data(), y.data(), plane, scale.data(), shift.data(), slope, 0,
+                                              channels);
+                    t->scale_shift_leaky_relu(x.data(), z.data(), plane, scale.data(), shift.data(), slope, 0,
+                                              channels);
+                    CHECK(std::isnan(z.back()));
+                    z.pop_back();
+                    CHECK(z == y);
+                    std::vector<double> want(y.size());
+                    for (size_t i = 0; i < y.size(); ++i) {
+                        const double v = double(x[i]) * scale[i / plane] + shift[i / plane];
+                        want[i] = v < 0 ? v * slope : v;
+                    }
+                    check_close(y, want, 1e-6, 1e-6, std::string(t->isa) + " scale_shift_leaky_relu");
+                }
+                const auto b = random_floats(x.size(), rng);
+                std::vector<float> sum_out(x.size(), NAN), lerp_out(x.size() + 1, NAN), th = x;
+                t->add(x.data(), b.data(), sum_out.data(), 0, x.size());
+                t->lerp(x.data(), b.data(), 0.3f, lerp_out.data(), x.size());
+                CHECK(std::isnan(lerp_out.back()));  // nothing written past n
+                lerp_out.pop_back();
+                t->tanh(th.data(), 0, th.size());
+                std::vector<double> want_sum(x.size()), want_lerp(x.size()), want_tanh(x.size());
+                for (size_t i = 0; i < x.size(); ++i) {
+                    want_sum[i] = double(x[i]) + b[i];
+                    want_lerp[i] = double(x[i]) + (double(b[i]) - x[i]) * 0.3f;
+                    want_tanh[i] = std::tanh(double(x[i]));
+                }
+                check_close(sum_out, want_sum, 1e-6, 0, std::string(t->isa) + " add");
+                check_close(lerp_out, want_lerp, 1e-6, 0, std::string(t->isa) + " lerp");
+                check_close(th, want_tanh, 2e-6, 0, std::string(t->isa) + " tanh");
+            }
+        }
+    }
 
 }  // TEST_SUITE
