@@ -182,13 +182,11 @@ void smooth_band(Level& l, float h2, int sweeps, bool reverse) {
     }
 }
 
-// Calls fn(begin, end) with each run's range of value indices (kLanes per point).
-template <typename Level, typename Fn>
-void for_each_run(const Level& l, Fn fn) {
-    for (const auto& run : l.runs) {
-        const size_t row = size_t(run.y) * l.w;
-        fn((row + run.x0) * kLanes, (row + run.x1) * kLanes);
-    }
+// The value indices [begin, end) of a run's points (kLanes per point).
+template <typename Level, typename Run>
+std::pair<size_t, size_t> values(const Level& l, const Run& run) {
+    const size_t row = size_t(run.y) * l.w;
+    return {(row + run.x0) * kLanes, (row + run.x1) * kLanes};
 }
 
 // out = A v / h^2 at the inside points (A the 5-point Laplacian, v = 0 outside).
@@ -196,14 +194,15 @@ template <typename Level>
 void apply_laplacian(const Level& l, const float* v, float* out, float h2) {
     const float inv_h2 = 1.f / h2;
     const ptrdiff_t up = ptrdiff_t(l.w) * kLanes;
-    for_each_run(l, [&](size_t begin, size_t end) {
+    for (const auto& run : l.runs) {
+        const auto [begin, end] = values(l, run);
         for (size_t i = begin; i < end; i += kLanes) {
             const float* p = v + i;
             float a[kLanes];
             for (int c = 0; c < kLanes; ++c) a[c] = (p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - 4.f * p[c]) * inv_h2;
             std::copy_n(a, kLanes, out + i);
         }
-    });
+    }
 }
 
 // r = b - A e / h^2 at the inside points; the other points' r stays 0 from the start.
@@ -212,9 +211,10 @@ void compute_residual(Level& l, float h2) {
     float* r = l.r.data();
     apply_laplacian(l, l.e.data(), r, h2);
     const float* b = l.b.data();
-    for_each_run(l, [&](size_t begin, size_t end) {
+    for (const auto& run : l.runs) {
+        const auto [begin, end] = values(l, run);
         for (size_t i = begin; i < end; ++i) r[i] = b[i] - r[i];
-    });
+    }
 }
 
 // Full weighting (1 2 1 / 2 4 2 / 1 2 1) / 16 of the fine values v onto the coarse right-hand side.
@@ -257,18 +257,22 @@ void prolong_add(const Level& c, Level& f) {
 
 template <typename Level>
 void zero_unknowns(Level& l) {
-    for_each_run(l, [&](size_t begin, size_t end) { std::fill(l.e.data() + begin, l.e.data() + end, 0.f); });
+    for (const auto& run : l.runs) {
+        const auto [begin, end] = values(l, run);
+        std::fill(l.e.data() + begin, l.e.data() + end, 0.f);
+    }
 }
 
 // Per-lane dot product of u and v over the inside points, accumulated in double.
 template <typename Level>
 void dot(const Level& l, const float* u, const float* v, double (&out)[kLanes]) {
     double sum[kLanes] = {};
-    for_each_run(l, [&](size_t begin, size_t end) {
+    for (const auto& run : l.runs) {
+        const auto [begin, end] = values(l, run);
         for (size_t i = begin; i < end; i += kLanes) {
             for (int c = 0; c < kLanes; ++c) sum[c] += double(u[i + c]) * v[i + c];
         }
-    });
+    }
     std::copy_n(sum, kLanes, out);
 }
 
@@ -320,23 +324,22 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
 
     // Preconditioned conjugate gradients from there, each channel (lane) with its own step sizes. The operator is
     // negative definite, and so is the V-cycle's approximation of its inverse: the signs cancel in every ratio.
-    // Vectors: x the solution, residual, direction p, z = V-cycle(residual) in fine.e, A p in fine.r.
+    // Vectors: x the solution, the residual in fine.b (the V-cycle's input, which it keeps), direction p,
+    // z = V-cycle(residual) in fine.e, A p in fine.r (zero outside the region, as restriction needs).
     x_ = fine.e;
     compute_residual(fine, 1.f);
-    residual_ = fine.r;
-    auto precondition = [&] {  // the V-cycle reads but keeps the fine b
-        std::swap(fine.b, residual_);
+    std::swap(fine.b, fine.r);
+    auto precondition = [&] {
         zero_unknowns(fine);
         v_cycle(0);
-        std::swap(fine.b, residual_);
     };
     precondition();
     direction_ = fine.e;
     double rz[kLanes], pq[kLanes];
-    dot(fine, residual_.data(), fine.e.data(), rz);
     float* x = x_.data();
-    float* res = residual_.data();
+    float* res = fine.b.data();
     float* p = direction_.data();
+    dot(fine, res, fine.e.data(), rz);
     int cycles = 0;
     while (cycles < max_cycles) {
         ++cycles;
@@ -345,7 +348,8 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
         dot(fine, p, q, pq);
         float alpha[kLanes], change[kLanes] = {};
         for (int c = 0; c < kLanes; ++c) alpha[c] = pq[c] != 0.0 ? float(rz[c] / pq[c]) : 0.f;
-        for_each_run(fine, [&](size_t begin, size_t end) {
+        for (const Run& run : fine.runs) {
+            const auto [begin, end] = values(fine, run);
             for (size_t i = begin; i < end; i += kLanes) {
                 float nx[kLanes], nr[kLanes];
                 for (int c = 0; c < kLanes; ++c) {
@@ -357,7 +361,7 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
                 std::copy_n(nx, kLanes, x + i);
                 std::copy_n(nr, kLanes, res + i);
             }
-        });
+        }
         if (*std::max_element(change, change + kLanes) <= tol) break;
         precondition();
         double rz_next[kLanes];
@@ -368,13 +372,14 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
             rz[c] = rz_next[c];
         }
         const float* z = fine.e.data();
-        for_each_run(fine, [&](size_t begin, size_t end) {
+        for (const Run& run : fine.runs) {
+            const auto [begin, end] = values(fine, run);
             for (size_t i = begin; i < end; i += kLanes) {
                 float np[kLanes];
                 for (int c = 0; c < kLanes; ++c) np[c] = z[i + c] + beta[c] * p[i + c];
                 std::copy_n(np, kLanes, p + i);
             }
-        });
+        }
     }
     e.assign(points * kChannels, 0.f);
     for (const Run& run : fine.runs) {

@@ -41,7 +41,7 @@ private:
     int w_, h_;    // the caller's grid
     int x0_, y0_;  // where the fine level's grid starts in it
     std::vector<Level> levels_;
-    std::vector<float> x_, residual_, direction_;  // conjugate gradients' fine-grid vectors
+    std::vector<float> x_, direction_;  // conjugate gradients' solution and search direction
 };
 
 // Seamless cloning on a w x h grid of RGB points (kChannels interleaved floats each): f = scene outside the mask
