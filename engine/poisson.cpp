@@ -189,17 +189,16 @@ std::pair<size_t, size_t> values(const Level& l, const Run& run) {
     return {(row + run.x0) * kLanes, (row + run.x1) * kLanes};
 }
 
-// out = A v / h^2 at the inside points (A the 5-point Laplacian, v = 0 outside).
+// out = A v at the inside points of the fine grid (A the 5-point Laplacian, v = 0 outside).
 template <typename Level>
-void apply_laplacian(const Level& l, const float* v, float* out, float h2) {
-    const float inv_h2 = 1.f / h2;
+void apply_laplacian(const Level& l, const float* v, float* out) {
     const ptrdiff_t up = ptrdiff_t(l.w) * kLanes;
     for (const auto& run : l.runs) {
         const auto [begin, end] = values(l, run);
         for (size_t i = begin; i < end; i += kLanes) {
             const float* p = v + i;
             float a[kLanes];
-            for (int c = 0; c < kLanes; ++c) a[c] = (p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - 4.f * p[c]) * inv_h2;
+            for (int c = 0; c < kLanes; ++c) a[c] = p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - 4.f * p[c];
             std::copy_n(a, kLanes, out + i);
         }
     }
@@ -208,12 +207,20 @@ void apply_laplacian(const Level& l, const float* v, float* out, float h2) {
 // r = b - A e / h^2 at the inside points; the other points' r stays 0 from the start.
 template <typename Level>
 void compute_residual(Level& l, float h2) {
+    const float inv_h2 = 1.f / h2;
+    const ptrdiff_t up = ptrdiff_t(l.w) * kLanes;
+    const float *e = l.e.data(), *b = l.b.data();
     float* r = l.r.data();
-    apply_laplacian(l, l.e.data(), r, h2);
-    const float* b = l.b.data();
     for (const auto& run : l.runs) {
         const auto [begin, end] = values(l, run);
-        for (size_t i = begin; i < end; ++i) r[i] = b[i] - r[i];
+        for (size_t i = begin; i < end; i += kLanes) {
+            const float* p = e + i;
+            float a[kLanes];
+            for (int c = 0; c < kLanes; ++c) {
+                a[c] = b[i + c] - (p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - 4.f * p[c]) * inv_h2;
+            }
+            std::copy_n(a, kLanes, r + i);
+        }
     }
 }
 
@@ -300,7 +307,7 @@ void Multigrid::v_cycle(size_t level) {
     smooth_band(l, h2, kBandSweeps, false);
 }
 
-int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float tol, int max_cycles) {
+int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float tol, int max_iterations) {
     Level& fine = levels_[0];
     const size_t points = size_t(w_) * h_;
     if (rhs.size() != points * kChannels) throw Error("poisson: right-hand side does not match the grid");
@@ -340,11 +347,11 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
     float* res = fine.b.data();
     float* p = direction_.data();
     dot(fine, res, fine.e.data(), rz);
-    int cycles = 0;
-    while (cycles < max_cycles) {
-        ++cycles;
+    int iterations = 0;
+    while (iterations < max_iterations) {
+        ++iterations;
         const float* q = fine.r.data();
-        apply_laplacian(fine, p, fine.r.data(), 1.f);
+        apply_laplacian(fine, p, fine.r.data());
         dot(fine, p, q, pq);
         float alpha[kLanes], change[kLanes] = {};
         for (int c = 0; c < kLanes; ++c) alpha[c] = pq[c] != 0.0 ? float(rz[c] / pq[c]) : 0.f;
@@ -388,7 +395,7 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
             std::copy_n(&x_[(size_t(run.y) * fine.w + x) * kLanes], kChannels, &e[p * kChannels]);
         }
     }
-    return cycles;
+    return iterations;
 }
 
 std::vector<float> seamless_clone(const std::vector<float>& scene, const std::vector<float>& source,

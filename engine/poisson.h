@@ -1,5 +1,5 @@
 // Poisson image editing (Pérez, Gangnet and Blake 2003) for the face pass: seamless cloning of an RGB region,
-// solved by geometric multigrid on the region's bounding grid, the three channels together.
+// solved by multigrid-preconditioned conjugate gradients on the region's bounding box, the three channels together.
 #pragma once
 
 #include <cstddef>
@@ -19,11 +19,12 @@ class Multigrid {
 public:
     Multigrid(const std::vector<uint8_t>& inside, int w, int h);
 
-    // Full multigrid (the right-hand side restricted to every level, solved on the coarsest, each solution
-    // interpolated up as the next level's start and improved by one V-cycle), then V-cycles (red-black
-    // Gauss-Seidel smoothing, full-weighting restriction, bilinear prolongation) until one cycle changes no value
-    // by more than tol, or max_cycles. rhs and e hold kChannels values per point. Returns the fine-grid cycles run.
-    int solve(const std::vector<float>& rhs, std::vector<float>& e, float tol, int max_cycles = 60);
+    // Full multigrid for a start (the right-hand side restricted to every level, solved on the coarsest, each
+    // solution interpolated up and improved by one V-cycle), then conjugate gradients preconditioned by a symmetric
+    // V-cycle (red-black Gauss-Seidel smoothing, full-weighting restriction, bilinear prolongation) until one
+    // iteration changes no value by more than tol, or max_iterations. rhs and e hold kChannels values per
+    // point of the w x h grid. Returns the iterations run.
+    int solve(const std::vector<float>& rhs, std::vector<float>& e, float tol, int max_iterations = 60);
 
 private:
     // One row's inside points x0 <= x < x1: the loops visit only these, so the region's surroundings cost nothing.
@@ -46,8 +47,8 @@ private:
 
 // Seamless cloning on a w x h grid of RGB points (kChannels interleaved floats each): f = scene outside the mask
 // and, inside it, f has the source's Laplacian (the source's gradients are the guidance field, the scene the
-// boundary condition). The mask's border rows and columns must be 0. tol bounds the last V-cycle's change (same
-// units as the data).
+// boundary condition). The mask's border rows and columns must be 0. tol bounds the solver's last iteration's
+// change (same units as the data).
 std::vector<float> seamless_clone(const std::vector<float>& scene, const std::vector<float>& source,
                                   const std::vector<uint8_t>& mask, int w, int h, Multigrid& solver, float tol);
 

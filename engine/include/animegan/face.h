@@ -36,8 +36,9 @@ struct FaceDetectorOptions {
     // The whole photo is scaled to the detector's 128x128 input, so on a large photo a small face shrinks to a few
     // pixels and is lost. Photos whose longer side is at least twice this are therefore also searched in
     // overlapping square tiles of 1/2, 1/4, ... of the longer side (each tile's neighbours overlap it by half),
-    // down to this side in pixels, and the detections of every pass are merged; detections in tiles must score at
-    // least 0.95 (enlarged textures fool the model more often). 0 = the whole photo only.
+    // down to this side in pixels; the detections of every pass are merged. Enlarged textures fool the detector,
+    // so detections in tiles must score 0.95, and every detection is kept only if the detector confirms it (score
+    // 0.95) on a crop of twice its size around it. 0 = the whole photo only.
     // Must be 0 or at least 128 (smaller tiles would be enlarged: no new detail, many more tiles).
     int tile_min_side = 256;
 };
