@@ -92,7 +92,7 @@ std::vector<size_t> edge_band(const std::vector<uint8_t>& inside, int w, int h) 
             if (inside[i] && std::min(d[x], down[i]) <= kBandWidth) band.push_back(i);
         }
     }
-    std::reverse(band.begin(), band.end());  // row-major order, as the sweeps expect
+    std::reverse(band.begin(), band.end());  // row-major: the forward sweep visits it top to bottom
     return band;
 }
 
@@ -108,7 +108,7 @@ Multigrid::Multigrid(const std::vector<uint8_t>& inside, int w, int h) : w_(w), 
             if (inside[size_t(y) * w + x]) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
         }
     }
-    if (x0 > x1) x0 = x1 = y0 = y1 = 1;  // no unknowns: a 3 x 3 grid of fixed points
+    if (x0 > x1) x0 = x1 = y0 = y1 = 1;  // no unknowns: a grid of fixed points only
     auto nested = [](int n) { return (n - 1 + 15) / 16 * 16 + 1; };
     Level fine;
     fine.w = nested(x1 - x0 + 3), fine.h = nested(y1 - y0 + 3);
