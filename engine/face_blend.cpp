@@ -12,9 +12,9 @@ namespace {
 
 using facewarp::Rect;
 
-// The solver stops when an iteration moves no value by more than this (0..255 scale); each iteration shrinks the
-// error over ten-fold, so what remains is a few hundredths of an 8-bit step (measured: against a solve to 0.001,
-// three in ten thousand output values differ, by one step).
+// The solver stops when an iteration moves no value by more than this (0..255 scale), or the next one is expected
+// not to: what remains is below half an 8-bit step (measured on three faces of a 1280-pixel photo, against a
+// solve to 0.001: 0.4% of the output values differ, by one step, and the seam metrics are the same).
 constexpr float kSolverTolerance = 0.5f;
 
 float luma(const Image& image, int x, int y) {

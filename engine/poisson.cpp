@@ -348,6 +348,7 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
     float* p = direction_.data();
     dot(fine, res, fine.e.data(), rz);
     int iterations = 0;
+    float previous_change = 0.f;  // none yet: no extrapolation after the first iteration
     while (iterations < max_iterations) {
         ++iterations;
         const float* q = fine.r.data();
@@ -369,7 +370,12 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
                 std::copy_n(nr, kLanes, res + i);
             }
         }
-        if (*std::max_element(change, change + kLanes) <= tol) break;
+        // Done when this step was small, or when the next one will be: CG's steps shrink at least geometrically, so
+        // the last two give the next (and so the error left) as change^2 / previous change; that saves the
+        // iteration which would only confirm it.
+        const float largest = *std::max_element(change, change + kLanes);
+        if (largest <= tol || largest * largest <= tol * previous_change) break;
+        previous_change = largest;
         precondition();
         double rz_next[kLanes];
         float beta[kLanes];

@@ -22,8 +22,9 @@ public:
     // Full multigrid for a start (the right-hand side restricted to every level, solved on the coarsest, each
     // solution interpolated up and improved by one V-cycle), then conjugate gradients preconditioned by a symmetric
     // V-cycle (red-black Gauss-Seidel smoothing, full-weighting restriction, bilinear prolongation) until one
-    // iteration changes no value by more than tol, or max_iterations. rhs and e hold kChannels values per
-    // point of the w x h grid. Returns the iterations run.
+    // iteration changes no value by more than tol, or the next is expected not to (extrapolating the last two
+    // iterations' changes geometrically), or max_iterations. rhs and e hold kChannels values per point of the
+    // w x h grid. Returns the iterations run.
     int solve(const std::vector<float>& rhs, std::vector<float>& e, float tol, int max_iterations = 60);
 
 private:
