@@ -23,7 +23,7 @@ constexpr float kRelu = 0.f;  // LeakyReLU slope that makes it a ReLU
 // lamps and a train's front scored up to 0.94 in tiles, real faces 0.97 and more, hence kTileMinScore; a shirt
 // collar in a tile of the group photo enlarged to 1280 pixels scored 0.99, but only 0.69 when confirmed on a crop
 // of twice its size around it (where a face fills half the input, as the front model expects), real faces 0.999
-// and more: so each detection of a tiled search is also confirmed that way.
+// and more: so each face only the tiles found is also confirmed that way.
 constexpr float kTileMinScore = 0.95f;
 constexpr float kConfirmCrop = 2.f, kConfirmScore = 0.95f, kConfirmIou = 0.3f;
 
@@ -394,6 +394,7 @@ std::vector<FaceDetection> FaceDetector::detect(const Image& image, const FaceDe
     // Every pass's detections before suppression, in photo pixels, then one suppression over all of them: a face
     // found by several passes becomes one detection, its box the score-weighted average.
     std::vector<FaceDetection> all = impl_->detect_pixels(image, options, false);
+    const std::vector<FaceDetection> whole = weighted_nms(all, options.nms_iou);
     FaceDetectorOptions tile_options = options;
     tile_options.min_score = std::max(options.min_score, kTileMinScore);
     for (int side = longer / 2; side >= options.tile_min_side; side /= 2) {
@@ -412,8 +413,14 @@ std::vector<FaceDetection> FaceDetector::detect(const Image& image, const FaceDe
             }
         }
     }
+    // Faces the whole-photo pass found stay (tiles only add faces); the others must be confirmed.
     std::vector<FaceDetection> confirmed;
     for (const FaceDetection& f : weighted_nms(std::move(all), options.nms_iou)) {
+        auto same_face = [&](const FaceDetection& w) { return iou(w, f) > options.nms_iou; };
+        if (std::any_of(whole.begin(), whole.end(), same_face)) {
+            confirmed.push_back(f);
+            continue;
+        }
         const float side = kConfirmCrop * std::max(f.x1 - f.x0, f.y1 - f.y0);
         const int x0 = std::max(0, int(std::floor(0.5f * (f.x0 + f.x1 - side))));
         const int y0 = std::max(0, int(std::floor(0.5f * (f.y0 + f.y1 - side))));

@@ -37,8 +37,8 @@ struct FaceDetectorOptions {
     // pixels and is lost. Photos whose longer side is at least twice this are therefore also searched in
     // overlapping square tiles of 1/2, 1/4, ... of the longer side (each tile's neighbours overlap it by half),
     // down to this side in pixels; the detections of every pass are merged. Enlarged textures fool the detector,
-    // so detections in tiles must score 0.95, and every detection is kept only if the detector confirms it (score
-    // 0.95) on a crop of twice its size around it. 0 = the whole photo only.
+    // so detections in tiles must score 0.95, and a face only the tiles found is kept only if the detector
+    // confirms it (score 0.95) on a crop of twice its size around it. 0 = the whole photo only.
     // Must be 0 or at least 128 (smaller tiles would be enlarged: no new detail, many more tiles).
     int tile_min_side = 256;
 };
