@@ -411,10 +411,10 @@ std::vector<float> seamless_clone(const std::vector<float>& scene, const std::ve
         throw Error("poisson: scene, source and mask do not match the grid");
     }
     // Inside the mask f = source - u, where u is the membrane: harmonic, equal to d = source - scene on the points
-    // next to the mask (so f meets the scene there). Solving for u rather than for f - scene (whose Laplacian is
-    // that of d, the two images' whole difference in texture) leaves the solver a smooth interior, which the coarse
-    // grids get right, and a rough layer a few pixels wide along the edge, which the edge sweeps fix: full
-    // multigrid then needs a couple of cycles instead of several. The known d's move to the right-hand side.
+    // next to the mask (so f meets the scene there); the known d's move to the right-hand side. The same discrete
+    // solution as solving for f - scene (whose Laplacian is that of d), but the unknown is smooth except in a thin
+    // layer along the edge: with the solver's CG it took 11 iterations where f - scene took 12 (the three faces of
+    // a 1280-pixel group photo), and the right-hand side lives on the edge only.
     std::vector<float> rhs(n * kChannels, 0.f);
     for (int y = 1; y < h - 1; ++y) {
         for (int x = 1; x < w - 1; ++x) {
