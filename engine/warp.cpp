@@ -93,14 +93,13 @@ Rect mask_rect(const Affine& t, int side, float feather_sigma) {
     return r;
 }
 
-std::vector<float> image_planes(const Image& image, const Rect& r) {
-    const size_t plane = size_t(r.w) * r.h;
-    std::vector<float> out(plane * 3);
+std::vector<float> image_pixels(const Image& image, const Rect& r) {
+    std::vector<float> out(size_t(r.w) * r.h * 3);
     for (int j = 0; j < r.h; ++j) {
         const int y = std::clamp(r.y0 + j, 0, image.height - 1);
         for (int i = 0; i < r.w; ++i) {
             const int x = std::clamp(r.x0 + i, 0, image.width - 1);
-            for (int c = 0; c < 3; ++c) out[c * plane + size_t(j) * r.w + i] = image.pixels[(size_t(y) * image.width + x) * 3 + c];
+            std::copy_n(&image.pixels[(size_t(y) * image.width + x) * 3], 3, &out[(size_t(j) * r.w + i) * 3]);
         }
     }
     return out;
@@ -109,14 +108,23 @@ std::vector<float> image_planes(const Image& image, const Rect& r) {
 std::vector<float> warp_back(const Image& crop, const Affine& crop_to_photo, const Rect& r,
                              const std::vector<float>& fallback) {
     const Affine to_crop = crop_to_photo.inverse();
-    const size_t plane = size_t(r.w) * r.h;
     std::vector<float> out = fallback;
     for (int j = 0; j < r.h; ++j) {
         for (int i = 0; i < r.w; ++i) {
             double u, v;
             to_crop.apply(r.x0 + i, r.y0 + j, u, v);
             if (u < 0 || v < 0 || u > crop.width - 1 || v > crop.height - 1) continue;
-            for (int c = 0; c < 3; ++c) out[c * plane + size_t(j) * r.w + i] = sample(crop, u, v, c);
+            // Inside the crop all four taps are too (the last column or row takes weight 1 on the one before it),
+            // so no mirroring, and one set of weights serves the three channels.
+            const int u0 = std::min(int(u), crop.width - 2), v0 = std::min(int(v), crop.height - 2);
+            const float fu = float(u - u0), fv = float(v - v0);
+            const uint8_t* top = &crop.pixels[(size_t(v0) * crop.width + u0) * 3];
+            const uint8_t* bottom = top + size_t(crop.width) * 3;
+            float* o = &out[(size_t(j) * r.w + i) * 3];
+            for (int c = 0; c < 3; ++c) {
+                const float t = top[c] + fu * (top[c + 3] - top[c]), b = bottom[c] + fu * (bottom[c + 3] - bottom[c]);
+                o[c] = t + fv * (b - t);
+            }
         }
     }
     return out;
@@ -144,26 +152,57 @@ std::vector<uint8_t> blend_mask(const Affine& crop_to_photo, int side, const Rec
 float feather_sigma(int side) { return std::max(0.7f, kFeatherFraction * side); }
 
 std::vector<float> feather(const std::vector<uint8_t>& mask, int w, int h, float sigma) {
-    const int radius = std::max(1, int(std::ceil(3 * sigma)));
-    std::vector<float> kernel(2 * radius + 1);
-    float sum = 0;
-    for (int k = -radius; k <= radius; ++k) sum += kernel[k + radius] = std::exp(-0.5f * k * k / (sigma * sigma));
-    for (float& k : kernel) k /= sum;
-    std::vector<float> rows(mask.size()), out(mask.size());
-    for (int y = 0; y < h; ++y) {
-        for (int x = 0; x < w; ++x) {
-            float acc = 0;
-            for (int k = -radius; k <= radius; ++k) acc += kernel[k + radius] * mask[size_t(y) * w + std::clamp(x + k, 0, w - 1)];
-            rows[size_t(y) * w + x] = acc;
+    // Box widths for three passes whose variances ((width^2 - 1) / 12 each) sum to sigma^2 (Wells 1986): the
+    // largest odd width below the ideal one for `small` passes, two more for the rest. Each pass costs the same
+    // for any width (a running sum), where the Gaussian's cost grew with sigma.
+    constexpr int kPasses = 3;
+    const double ideal = std::sqrt(12.0 * sigma * sigma / kPasses + 1);
+    int lower = int(std::floor(ideal));
+    if (lower % 2 == 0) --lower;
+    const double v = 12.0 * sigma * sigma;
+    const int small = std::clamp(
+        int(std::lround((v - kPasses * lower * lower - 4.0 * kPasses * lower - 3.0 * kPasses) / (-4.0 * lower - 4))), 0,
+        kPasses);
+    int radius[kPasses];
+    for (int k = 0; k < kPasses; ++k) radius[k] = (k < small ? lower : lower + 2) / 2;
+
+    // The running sums stay whole numbers below 2^53 (for widths up to ~400), so doubles add and subtract them
+    // exactly: no drift along a row, and the rounding is one division at the end.
+    std::vector<double> a(mask.begin(), mask.end()), b(mask.size());
+    double scale = 1;
+    for (int k = 0; k < kPasses; ++k) {  // rows
+        const int rr = radius[k];
+        for (int y = 0; y < h; ++y) {
+            const double* in = &a[size_t(y) * w];
+            double* out = &b[size_t(y) * w];
+            double sum = 0;
+            for (int x = -rr; x <= rr; ++x) sum += in[std::clamp(x, 0, w - 1)];
+            for (int x = 0; x < w; ++x) {
+                out[x] = sum;
+                sum += in[std::min(x + rr + 1, w - 1)] - in[std::max(x - rr, 0)];
+            }
         }
+        a.swap(b);
+        scale *= 2 * rr + 1;
     }
-    for (int y = 0; y < h; ++y) {
-        for (int x = 0; x < w; ++x) {
-            float acc = 0;
-            for (int k = -radius; k <= radius; ++k) acc += kernel[k + radius] * rows[size_t(std::clamp(y + k, 0, h - 1)) * w + x];
-            out[size_t(y) * w + x] = std::min(acc, 1.f);
+    for (int k = 0; k < kPasses; ++k) {  // columns, a whole row at a time
+        const int rr = radius[k];
+        std::vector<double> sum(w, 0.0);
+        auto row = [&](int y) { return &a[size_t(std::clamp(y, 0, h - 1)) * w]; };
+        for (int y = -rr; y <= rr; ++y) {
+            const double* in = row(y);
+            for (int x = 0; x < w; ++x) sum[x] += in[x];
         }
+        for (int y = 0; y < h; ++y) {
+            std::copy(sum.begin(), sum.end(), &b[size_t(y) * w]);
+            const double *enter = row(y + rr + 1), *leave = row(y - rr);
+            for (int x = 0; x < w; ++x) sum[x] += enter[x] - leave[x];
+        }
+        a.swap(b);
+        scale *= 2 * rr + 1;
     }
+    std::vector<float> out(mask.size());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = float(a[i] / scale);
     return out;
 }
 

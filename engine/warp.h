@@ -37,12 +37,12 @@ struct Rect {
 // rounded up to 16k + 1 so the multigrid levels nest exactly.
 Rect mask_rect(const Affine& crop_to_photo, int side, float feather_sigma);
 
-// The rectangle of an image as 3 float planes (R, G, B) in 0..255; positions outside the image take the
-// nearest edge pixel.
-std::vector<float> image_planes(const Image& image, const Rect& r);
+// The rectangle of an image as floats in 0..255, R, G, B interleaved like Image::pixels; positions outside the
+// image take the nearest edge pixel.
+std::vector<float> image_pixels(const Image& image, const Rect& r);
 
-// The crop warped back into the rectangle as 3 float planes; positions the crop does not cover take
-// `fallback`'s planes (so they add no gradient of their own).
+// The crop warped back into the rectangle, interleaved like image_pixels; positions the crop does not cover take
+// `fallback`'s values (so they add no gradient of their own).
 std::vector<float> warp_back(const Image& crop, const Affine& crop_to_photo, const Rect& r,
                              const std::vector<float>& fallback);
 
@@ -53,7 +53,8 @@ std::vector<uint8_t> blend_mask(const Affine& crop_to_photo, int side, const Rec
 // Standard deviation of the mask's feathering, in photo pixels, for a crop of `side` photo pixels.
 float feather_sigma(int side);
 
-// The mask blurred by a Gaussian of the given standard deviation (separable, edges clamped), in [0, 1].
+// The mask blurred by about a Gaussian of the given standard deviation, in [0, 1]: three box blurs of
+// matching variance in each direction (edges clamped), whose support ends within 3 sigma + 1.5 pixels.
 std::vector<float> feather(const std::vector<uint8_t>& mask, int w, int h, float sigma);
 
 }  // namespace animegan::facewarp

@@ -42,6 +42,9 @@ const char* kUsage =
     "  --min-face N          leave faces smaller than N pixels as the scene model made them (default 24)\n"
     "  --detect-faces FILE   print one line per face in FILE: score, box, keypoints (pixels); with -o, draw them\n"
     "  --min-score S         drop faces scoring below S (default 0.5)\n"
+    "  --detect-tiles N      on photos of at least 2N pixels, also search overlapping tiles of 1/2, 1/4, ... of\n"
+    "                        the longer side down to N pixels, for faces too small for the whole-photo pass\n"
+    "                        (default 256, 0 = whole photo only)\n"
     "\n"
     "exit status: 0 on success, 1 on any error (the reason is printed), 2 on a usage error\n";
 
@@ -208,6 +211,11 @@ int main(int argc, char** argv) {
             face_model = value();
         } else if (arg == "--min-score") {
             face_options.detector.min_score = parse_score(arg, value());
+        } else if (arg == "--detect-tiles") {
+            face_options.detector.tile_min_side = parse_int(arg, value(), 0, 1 << 16);
+            if (face_options.detector.tile_min_side > 0 && face_options.detector.tile_min_side < 128) {
+                usage_error("--detect-tiles needs 0 or at least 128");
+            }
         } else {
             usage_error("unknown argument '" + arg + "'");
         }

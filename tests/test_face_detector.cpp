@@ -186,6 +186,62 @@ TEST_CASE("front model: one face per portrait with the eyes in the box, three in
     CHECK(cls1 == cls3);
 }
 
+TEST_CASE("front model: small faces in a large photo are found in tiles, where the whole-photo pass loses them") {
+    if (front_tflite().empty()) {
+        MESSAGE("skipped: ../shared/models/face_detection_front.tflite is absent");
+        return;
+    }
+    const FaceDetector detector = FaceDetector::load(front_gguf());
+    // group_three.jpg (900x900) at a third of its size, its faces about 45 pixels wide, pasted into the
+    // 1280x672 street photo: 4 pixels wide in the whole-photo pass's 128x128 input.
+    const Image group = load_image(testing::shared_dir() + "/images/group_three.jpg");
+    const std::vector<FaceDetection> expected = detector.detect(group);
+    REQUIRE(expected.size() == 3);
+    const Image small = resize_image(group, 300, 300);
+    Image photo = load_image(testing::shared_dir() + "/images/scene_car.jpg");
+    const int px = 700, py = 250;
+    for (int y = 0; y < small.height; ++y) {
+        std::copy_n(&small.pixels[size_t(y) * small.width * 3], size_t(small.width) * 3,
+                    &photo.pixels[(size_t(py + y) * photo.width + px) * 3]);
+    }
+    FaceDetectorOptions whole;
+    whole.tile_min_side = 0;
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<FaceDetection> tiled = detector.detect(photo);
+    const double ms = ms_since(start);
+    const size_t whole_found = detector.detect(photo, whole).size();
+    MESSAGE("three 45-pixel faces in a 1280x672 photo: whole photo " << whole_found << ", tiled " << tiled.size()
+            << " (" << ms << " ms)");
+    CHECK(whole_found < 3);
+    REQUIRE(tiled.size() == 3);
+    // Each found where the group photo's own detection, scaled and moved, puts it: the tiles' boxes and keypoints
+    // are mapped back into the photo.
+    const double scale = 300.0 / 900.0;
+    for (const FaceDetection& e : expected) {
+        const double ex = px + scale * 0.5 * (e.x0 + e.x1), ey = py + scale * 0.5 * (e.y0 + e.y1);
+        const double size = scale * (e.x1 - e.x0);
+        const FaceDetection* match = nullptr;
+        for (const FaceDetection& f : tiled) {
+            if (std::hypot(0.5 * (f.x0 + f.x1) - ex, 0.5 * (f.y0 + f.y1) - ey) < 0.25 * size) match = &f;
+        }
+        REQUIRE_MESSAGE(match, "no detection near (" << ex << ", " << ey << ")");
+        CHECK(std::abs((match->x1 - match->x0) - size) < 0.25 * size);
+        for (int k : {kRightEye, kLeftEye, kMouthCenter}) {
+            CHECK(std::hypot(match->keypoints[k][0] - (px + scale * e.keypoints[k][0]),
+                             match->keypoints[k][1] - (py + scale * e.keypoints[k][1])) < 0.15 * size);
+        }
+    }
+
+    // The group photo enlarged to 1280 pixels: in a tile, a shirt collar scores 0.99; confirmation drops it.
+    CHECK(detector.detect(resize_image(group, 1280, 1280)).size() == 3);
+
+    // Photos under twice tile_min_side are not tiled: the same detections as the whole-photo pass.
+    const Image portrait = load_image(testing::shared_dir() + "/images/portrait_01.jpg");
+    const std::vector<FaceDetection> a = detector.detect(portrait), b = detector.detect(portrait, whole);
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i) CHECK((a[i].x0 == b[i].x0 && a[i].y1 == b[i].y1 && a[i].score == b[i].score));
+}
+
 TEST_CASE("short-range model (npm @mediapipe/face_detection), when ANIMEGAN_FACE_MODEL names it") {
     const char* model = std::getenv("ANIMEGAN_FACE_MODEL");
     if (!model || !*model) {
@@ -334,6 +390,9 @@ TEST_CASE("bad input: wrong architecture, broken tensors, wrong sizes") {
     std::vector<float> regressors, classificators;
     testing::check_error_mentions([&] { detector.run_raw(Tensor(3, 64, 64), regressors, classificators); }, "must be [3, 128, 128]");
     testing::check_error_mentions([&] { detector.detect(Image{}); }, "empty image");
+    FaceDetectorOptions tiny_tiles;
+    tiny_tiles.tile_min_side = 100;
+    testing::check_error_mentions([&] { detector.detect(Image{}, tiny_tiles); }, "tile_min_side must be 0 or at least 128");
 
     if (!front_tflite().empty()) {
         ConvertOptions options;

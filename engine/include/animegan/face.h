@@ -33,6 +33,14 @@ struct FaceDetectorOptions {
     // Detections whose boxes overlap the best remaining one by more than this IoU are merged into it, weighted
     // by score (MediaPipe's "weighted" non-maximum suppression).
     float nms_iou = 0.3f;
+    // The whole photo is scaled to the detector's 128x128 input, so on a large photo a small face shrinks to a few
+    // pixels and is lost. Photos whose longer side is at least twice this are therefore also searched in
+    // overlapping square tiles of 1/2, 1/4, ... of the longer side (each tile's neighbours overlap it by half),
+    // down to this side in pixels; the detections of every pass are merged. Enlarged textures fool the detector,
+    // so detections in tiles must score 0.95, and a face only the tiles found is kept only if the detector
+    // confirms it (score 0.95) on a crop of twice its size around it. 0 = the whole photo only.
+    // Must be 0 or at least 128 (smaller tiles would be enlarged: no new detail, many more tiles).
+    int tile_min_side = 256;
 };
 
 class FaceDetector {
@@ -47,7 +55,8 @@ public:
     const std::string& name() const;  // general.name, e.g. "BlazeFace short range"
     int threads() const;
 
-    // Faces in the image, best first. One call at a time per detector (the thread pool is shared).
+    // Faces in the image, best first. One call at a time per detector (the thread pool is shared). Throws Error
+    // for invalid options.
     std::vector<FaceDetection> detect(const Image& image, const FaceDetectorOptions& options = {}) const;
 
     // The network input detect() builds: the image scaled to fit 128x128 keeping its aspect ratio, centred,
