@@ -1,10 +1,11 @@
-// animegan2: stylize a photo with a converted AnimeGANv2 model (optionally re-stylizing each face, --face), or
-// find the faces in it (--detect-faces).
+// animegan2: stylize a photo with a converted AnimeGANv2 model (optionally re-stylizing each face, --face),
+// or find the faces in it (--detect-faces).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@ namespace {
 
 const char* kUsage =
     "usage: animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png [options]\n"
-    "       animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png --face --detector FACE.gguf [--face-model GEN.gguf]\n"
+    "       animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png --face [--detector FACE.gguf] [--face-model "
+    "GEN.gguf]\n"
     "       animegan2 --detect-faces IN.jpg --detector FACE.gguf [-o OUT.png] [--min-score S]\n"
     "\n"
     "Turns a photo into an anime-style picture with an AnimeGANv2 model converted by animegan-convert.\n"
@@ -27,7 +29,8 @@ const char* kUsage =
     "  -m, --model FILE      converted model (.gguf)\n"
     "  -i, --input FILE      photo to stylize\n"
     "  -o, --output FILE     where to write the result\n"
-    "  --max-side N          downscale so the longer side is at most N pixels first (default 1024, 0 = never)\n"
+    "  --max-side N          downscale so the longer side is at most N pixels first (default 1024, 0 = "
+    "never)\n"
     "  --threads N           worker threads (default: all cores)\n"
     "  --side-by-side        write the input and the result next to each other\n"
     "  -q, --quiet           print nothing but errors\n"
@@ -35,14 +38,20 @@ const char* kUsage =
     "  -h, --help            this text\n"
     "\n"
     "faces (BlazeFace detector, converted by weights/fetch_face_detector.sh):\n"
-    "  --detector FILE       converted face detector (.gguf), required with --face and --detect-faces\n"
-    "  --face                face pass: stylize each face on its own, level and enlarged, and blend it back in\n"
+    "  --detector FILE       converted face detector (.gguf), required with --detect-faces; --face looks "
+    "for\n"
+    "                        face_detection_short_range.gguf (as fetch_face_detector.sh names it) next to "
+    "-m\n"
+    "  --face                face pass: stylize each face on its own, level and enlarged, and blend it back "
+    "in\n"
     "  --face-model FILE     generator for the faces (.gguf, e.g. face_paint_512_v2); default: the -m model\n"
     "  --face-size N         side of the face crop the face generator runs on (default 512)\n"
     "  --min-face N          leave faces smaller than N pixels as the scene model made them (default 24)\n"
-    "  --detect-faces FILE   print one line per face in FILE: score, box, keypoints (pixels); with -o, draw them\n"
+    "  --detect-faces FILE   print one line per face in FILE: score, box, keypoints (pixels); with -o, draw "
+    "them\n"
     "  --min-score S         drop faces scoring below S (default 0.5)\n"
-    "  --detect-tiles N      on photos of at least 2N pixels, also search overlapping tiles of 1/2, 1/4, ... of\n"
+    "  --detect-tiles N      on photos of at least 2N pixels, also search overlapping tiles of 1/2, 1/4, ... "
+    "of\n"
     "                        the longer side down to N pixels, for faces too small for the whole-photo pass\n"
     "                        (default 256, 0 = whole photo only)\n"
     "\n"
@@ -67,17 +76,20 @@ double ms_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
-// --detect-faces ------------------------------------------------------------------------------------------------
+// --detect-faces
+// ------------------------------------------------------------------------------------------------
 
 float parse_score(const std::string& option, const std::string& text) {
     char* end = nullptr;
     const float v = std::strtof(text.c_str(), &end);
-    if (text.empty() || *end || !(v >= 0.f && v <= 1.f)) usage_error(option + " needs a number in [0, 1], got '" + text + "'");
+    if (text.empty() || *end || !(v >= 0.f && v <= 1.f))
+        usage_error(option + " needs a number in [0, 1], got '" + text + "'");
     return v;
 }
 
 void fill_rect(animegan::Image& image, int x0, int y0, int x1, int y1, const uint8_t (&color)[3]) {
-    x0 = std::max(x0, 0), y0 = std::max(y0, 0), x1 = std::min(x1, image.width), y1 = std::min(y1, image.height);
+    x0 = std::max(x0, 0), y0 = std::max(y0, 0), x1 = std::min(x1, image.width),
+    y1 = std::min(y1, image.height);
     for (int y = y0; y < y1; ++y)
         for (int x = x0; x < x1; ++x) std::copy_n(color, 3, &image.pixels[(size_t(y) * image.width + x) * 3]);
 }
@@ -107,7 +119,8 @@ void print_faces(const std::vector<animegan::FaceDetection>& faces) {
     for (size_t i = 0; i < faces.size(); ++i) {
         const animegan::FaceDetection& f = faces[i];
         std::printf("face %zu score %.4f box %.1f %.1f %.1f %.1f", i + 1, f.score, f.x0, f.y0, f.x1, f.y1);
-        for (int k = 0; k < 6; ++k) std::printf(" %s %.1f %.1f", names[k], f.keypoints[k][0], f.keypoints[k][1]);
+        for (int k = 0; k < 6; ++k)
+            std::printf(" %s %.1f %.1f", names[k], f.keypoints[k][0], f.keypoints[k][1]);
         std::printf("\n");
     }
 }
@@ -118,10 +131,14 @@ int detect_faces(const std::string& input_path, const std::string& model_path, c
         auto t = std::chrono::steady_clock::now();
         const animegan::FaceDetector detector = animegan::FaceDetector::load(model_path, threads);
         const animegan::Image photo = animegan::load_image(input_path);
-        if (!quiet) std::printf("model   %s: \"%s\" (%.0f ms)\n", model_path.c_str(), detector.name().c_str(), ms_since(t));
+        if (!quiet)
+            std::printf("model   %s: \"%s\" (%.0f ms)\n", model_path.c_str(), detector.name().c_str(),
+                        ms_since(t));
         t = std::chrono::steady_clock::now();
         const std::vector<animegan::FaceDetection> faces = detector.detect(photo, options);
-        if (!quiet) std::printf("input   %s: %dx%d, %zu face(s) in %.1f ms\n", input_path.c_str(), photo.width, photo.height, faces.size(), ms_since(t));
+        if (!quiet)
+            std::printf("input   %s: %dx%d, %zu face(s) in %.1f ms\n", input_path.c_str(), photo.width,
+                        photo.height, faces.size(), ms_since(t));
         print_faces(faces);
         if (!output_path.empty()) {
             animegan::save_image(output_path, draw_faces(photo, faces));
@@ -134,34 +151,52 @@ int detect_faces(const std::string& input_path, const std::string& model_path, c
     return 0;
 }
 
-// --face ---------------------------------------------------------------------------------------------------------
+// --face
+// ---------------------------------------------------------------------------------------------------------
 
 // Loads the detector (and the face generator, if any), runs the face pass and prints where the time went.
 animegan::Image run_face_pass(const animegan::Generator& scene, const std::string& detector_path,
                               const std::string& face_model_path, const animegan::Image& input,
-                              const animegan::FacePassOptions& options, int threads, bool quiet, bool verbose) {
+                              const animegan::FacePassOptions& options, int threads, bool quiet,
+                              bool verbose) {
     const animegan::FaceDetector detector = animegan::FaceDetector::load(detector_path, threads);
     std::unique_ptr<animegan::Generator> face_model;
     if (!face_model_path.empty()) {
-        face_model = std::make_unique<animegan::Generator>(animegan::Generator::load(face_model_path, threads));
+        face_model =
+            std::make_unique<animegan::Generator>(animegan::Generator::load(face_model_path, threads));
     }
     animegan::FacePassReport r;
-    const animegan::Image result = animegan::stylize_with_faces(scene, face_model.get(), detector, input, options, &r);
+    const animegan::Image result =
+        animegan::stylize_with_faces(scene, face_model.get(), detector, input, options, &r);
     if (quiet) return result;
     std::printf("scene   %.1f ms\n", r.scene_ms);
-    std::printf("faces   %zu found in %.1f ms (%s), %zu blended\n", r.faces.size(), r.detect_ms, detector.name().c_str(),
-                r.blended.size());
+    std::printf("faces   %zu found in %.1f ms (%s), %zu blended\n", r.faces.size(), r.detect_ms,
+                detector.name().c_str(), r.blended.size());
     for (size_t k = 0; k < r.blended.size(); ++k) {
         const animegan::FaceDetection& f = r.faces[size_t(r.blended[k])];
-        std::printf("  face %d: stylize %.1f ms, blend %.1f ms", r.blended[k] + 1, r.face_stylize_ms[k], r.face_blend_ms[k]);
+        std::printf("  face %d: stylize %.1f ms, blend %.1f ms", r.blended[k] + 1, r.face_stylize_ms[k],
+                    r.face_blend_ms[k]);
         if (verbose) {
-            std::printf(", box %.0f %.0f %.0f %.0f, score %.2f, seam metric %.3f", f.x0, f.y0, f.x1, f.y1, f.score,
-                        r.seam_metric[k]);
+            std::printf(", box %.0f %.0f %.0f %.0f, score %.2f, seam metric %.3f", f.x0, f.y0, f.x1, f.y1,
+                        f.score, r.seam_metric[k]);
         }
         std::printf("\n");
     }
     std::printf("face pass: stylize %.1f ms, blend %.1f ms\n", r.stylize_faces_ms, r.blend_ms);
     return result;
+}
+
+// The detector --face uses without --detector: the converted short-range model next to the scene model, where
+// weights/fetch_face_detector.sh puts it when given the models' directory.
+std::string default_detector(const std::string& model_path) {
+    const size_t slash = model_path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : model_path.substr(0, slash);
+    const std::string path = dir + "/face_detection_short_range.gguf";
+    if (!std::ifstream(path)) {
+        usage_error("--face needs a face detector: give --detector FACE.gguf, or put " + path +
+                    " there (weights/fetch_face_detector.sh " + dir + ")");
+    }
+    return path;
 }
 
 }  // namespace
@@ -224,7 +259,7 @@ int main(int argc, char** argv) {
         if (detector_path.empty()) usage_error("--detect-faces needs --detector FACE.gguf");
         return detect_faces(faces_input, detector_path, output_path, face_options.detector, threads, quiet);
     }
-    if (face_pass && detector_path.empty()) usage_error("--face needs --detector FACE.gguf");
+    if (face_pass && detector_path.empty()) detector_path = default_detector(model_path);
     if (!face_pass && !face_model.empty()) usage_error("--face-model needs --face");
     if (model_path.empty()) usage_error("no model: give -m MODEL.gguf");
     if (input_path.empty()) usage_error("no input: give -i IN.jpg");
@@ -237,8 +272,8 @@ int main(int argc, char** argv) {
         const auto start = std::chrono::steady_clock::now();
         auto t = start;
         const animegan::Generator generator = animegan::Generator::load(model_path, threads);
-        say("model   %s: \"%s\", %s upsampling%s (%.0f ms)\n", model_path.c_str(), generator.info().style.c_str(),
-            animegan::upsample_name(generator.info().upsample),
+        say("model   %s: \"%s\", %s upsampling%s (%.0f ms)\n", model_path.c_str(),
+            generator.info().style.c_str(), animegan::upsample_name(generator.info().upsample),
             generator.info().style_attention ? ", style attention" : "", ms_since(t));
         t = std::chrono::steady_clock::now();
         const animegan::Image photo = animegan::load_image(input_path);
@@ -255,11 +290,14 @@ int main(int argc, char** argv) {
 
         say("running on %d thread(s)\n", generator.threads());
         animegan::RunOptions run;
-        run.on_stage = [&](const std::string& stage, double ms) { say("  %-10s %8.1f ms\n", stage.c_str(), ms); };
+        run.on_stage = [&](const std::string& stage, double ms) {
+            say("  %-10s %8.1f ms\n", stage.c_str(), ms);
+        };
         t = std::chrono::steady_clock::now();
         animegan::Image result;
         if (face_pass) {
-            result = run_face_pass(generator, detector_path, face_model, input, face_options, threads, quiet, verbose);
+            result = run_face_pass(generator, detector_path, face_model, input, face_options, threads, quiet,
+                                   verbose);
         } else {
             result = generator.stylize(input, run);
             say("network %.1f ms (activations peaked at %.0f MB)\n", ms_since(t),
