@@ -111,6 +111,7 @@ struct Generator::Impl {
                     winograd_weights.emplace_back(table.winograd_weight_floats(l.kernel, l.out, l.in));
                 table.winograd_transform_weights(l.kernel, l.weight, l.out, l.in, w.data());
                 l.winograd_weight = w.data();
+                file.evict(*file.find(l.name + ".weight"));  // only the transformed copy is read from now on
             }
             if (!l.norm.empty()) {
                 l.gamma = get(l.norm + ".weight");

@@ -429,6 +429,15 @@ GgufFile::~GgufFile() {
     release();
 }
 
+void GgufFile::evict(const GgufTensor& t) const noexcept {
+    if (storage_ != Storage::Mapped) return;
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+    const auto end = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
+    // A read-only private file mapping never holds modified pages, so dropping them loses nothing.
+    if (begin < end) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 void GgufFile::release() noexcept {
     auto* bytes = const_cast<uint8_t*>(base_);
     if (storage_ == Storage::Mapped) ::munmap(bytes, size_);

@@ -84,6 +84,11 @@ class GgufFile {
     const GgufTensor* find(const std::string& name) const;  // nullptr if absent
     const std::vector<GgufTensor>& tensors() const { return tensors_; }
 
+    // Gives back the memory of the file pages that lie wholly inside t's data, for a tensor the caller has
+    // transformed into storage of its own and will not read again (the pages were read in by then). Reading
+    // it later stays valid: the pages come back from the file. Does nothing for in-memory files.
+    void evict(const GgufTensor& t) const noexcept;
+
   private:
     enum class Storage { None, Mapped, Heap };
     struct MetaEntry {
