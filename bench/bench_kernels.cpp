@@ -175,6 +175,17 @@ struct Conv {
     int in_hw() const { return (out_hw - 1) * stride + kernel; }  // the already padded input
 };
 
+// GFLOP/s of a convolution benchmark, and its share of the table's measured FMA peak over the thread's CPU
+// time.
+void set_flop_counters(benchmark::State& state, const std::string& isa, double flops, double seconds) {
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    const auto peak = g_peak_gflops.find(isa);
+    if (peak != g_peak_gflops.end() && seconds > 0) {
+        state.counters["peak%"] = 100.0 * flops * 1e-9 * double(state.iterations()) / seconds / peak->second;
+    }
+}
+
 void bench_conv(benchmark::State& state, const KernelTable* table, Conv c) {
     const int groups = std::string(c.kind) == "dwconv" ? c.in_c : 1;
     const ConvShape shape{c.in_c,   c.in_hw(), c.in_hw(), c.out_c,  c.out_hw,
@@ -190,13 +201,7 @@ void bench_conv(benchmark::State& state, const KernelTable* table, Conv c) {
                       c.out_c);
         benchmark::DoNotOptimize(output.data());
     }
-    const double seconds = thread_seconds() - t0;
-    state.counters["GFLOP/s"] =
-        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    const auto peak = g_peak_gflops.find(table->isa);
-    if (peak != g_peak_gflops.end() && seconds > 0) {
-        state.counters["peak%"] = 100.0 * flops * 1e-9 * double(state.iterations()) / seconds / peak->second;
-    }
+    set_flop_counters(state, table->isa, flops, thread_seconds() - t0);
 }
 
 // The same convolution through conv_winograd (weights transformed beforehand, as at load time). Its
@@ -218,13 +223,7 @@ void bench_winograd(benchmark::State& state, const KernelTable* table, Conv c) {
                              scratch.data());
         benchmark::DoNotOptimize(output.data());
     }
-    const double seconds = thread_seconds() - t0;
-    state.counters["GFLOP/s"] =
-        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    const auto peak = g_peak_gflops.find(table->isa);
-    if (peak != g_peak_gflops.end() && seconds > 0) {
-        state.counters["peak%"] = 100.0 * flops * 1e-9 * double(state.iterations()) / seconds / peak->second;
-    }
+    set_flop_counters(state, table->isa, flops, thread_seconds() - t0);
 }
 
 void bench_channel_moments(benchmark::State& state, const KernelTable* table) {
