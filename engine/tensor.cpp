@@ -26,6 +26,10 @@ float* allocate_floats(size_t count) {
     if (bytes >= kMapThreshold) {
         p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) throw std::bad_alloc();
+        // Transparent huge pages where the system allows them on request (the Debian default): each
+        // activation is written once after it is mapped, and with 4 KiB pages a 512x512 forward took some
+        // 70,000 page faults, about 3,900 with 2 MiB pages; 2 threads ran 15% faster, 1 thread 4%.
+        madvise(p, bytes, MADV_HUGEPAGE);
     } else {
         p = std::aligned_alloc(kAlignment, bytes);
         if (!p) throw std::bad_alloc();
