@@ -2,7 +2,9 @@
 
 namespace animegan::model {
 
-std::string blaze_block_name(int block) { return "backbone." + std::to_string(block); }
+std::string blaze_block_name(int block) {
+    return "backbone." + std::to_string(block);
+}
 
 std::vector<TensorSpec> blazeface_tensor_specs() {
     std::vector<TensorSpec> specs;

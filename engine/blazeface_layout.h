@@ -14,11 +14,12 @@ constexpr int kBlazeInputSize = 128;    // RGB in [-1, 1], square
 constexpr int kBlazeStemChannels = 24;  // backbone.0: 5x5 stride-2 conv 3 -> 24, then ReLU
 constexpr int kBlazeStemKernel = 5;
 constexpr int kBlazeDepthwiseKernel = 3;
-constexpr int kBlazeCoords = 16;        // per anchor: box centre x, y, width, height, then 6 keypoints (x, y)
+constexpr int kBlazeCoords = 16;  // per anchor: box centre x, y, width, height, then 6 keypoints (x, y)
 constexpr int kBlazeKeypoints = 6;
 
 // backbone.N for N = 1..16: depthwise 3x3 (stride 1 or 2) -> 1x1 conv in -> out. The residual is the block's
-// input, through a 2x2 max-pool on stride-2 blocks, zero-padded from `in` to `out` channels; ReLU after the add.
+// input, through a 2x2 max-pool on stride-2 blocks, zero-padded from `in` to `out` channels; ReLU after the
+// add.
 struct BlazeBlockSpec {
     int in, out, stride;
 };
@@ -28,7 +29,8 @@ inline constexpr BlazeBlockSpec kBlazeBlocks[] = {
 };
 constexpr int kBlazeBlockCount = int(sizeof(kBlazeBlocks) / sizeof(kBlazeBlocks[0]));
 
-// A detection head: 1x1 convs on the output of backbone.<block>, a grid x grid map, `anchors` anchors per cell.
+// A detection head: 1x1 convs on the output of backbone.<block>, a grid x grid map, `anchors` anchors per
+// cell.
 // "<name>.classifier" gives one logit per anchor, "<name>.regressor" kBlazeCoords values per anchor.
 struct BlazeHeadSpec {
     const char* name;

@@ -1,5 +1,5 @@
-// BlazeFace: loading from GGUF, the forward pass (run_raw, read top to bottom), and MediaPipe's post-processing
-// (SSD anchors, box decoding, weighted non-maximum suppression, letterbox removal).
+// BlazeFace: loading from GGUF, the forward pass (run_raw, read top to bottom), and MediaPipe's
+// post-processing (SSD anchors, box decoding, weighted non-maximum suppression, letterbox removal).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -19,11 +19,11 @@ using model::kBlazeKeypoints;
 
 constexpr float kRelu = 0.f;  // LeakyReLU slope that makes it a ReLU
 
-// In tiles the detector sees enlarged textures and takes some for faces. On the shared photos: foliage, signal
-// lamps and a train's front scored up to 0.94 in tiles, real faces 0.97 and more, hence kTileMinScore; a shirt
-// collar in a tile of the group photo enlarged to 1280 pixels scored 0.99, but only 0.69 when confirmed on a crop
-// of twice its size around it (where a face fills half the input, as the front model expects), real faces 0.999
-// and more: so each face only the tiles found is also confirmed that way.
+// In tiles the detector sees enlarged textures and takes some for faces. On the shared photos: foliage,
+// signal lamps and a train's front scored up to 0.94 in tiles, real faces 0.97 and more, hence kTileMinScore;
+// a shirt collar in a tile of the group photo enlarged to 1280 pixels scored 0.99, but only 0.69 when
+// confirmed on a crop of twice its size around it (where a face fills half the input, as the front model
+// expects), real faces 0.999 and more: so each face only the tiles found is also confirmed that way.
 constexpr float kTileMinScore = 0.95f;
 constexpr float kConfirmCrop = 2.f, kConfirmScore = 0.95f, kConfirmIou = 0.3f;
 
@@ -66,8 +66,9 @@ LetterboxPlacement placement(int width, int height) {
 
 // Binds tensors by name, checking each against the architecture's shape; converts F16 ones once.
 class Binder {
-public:
-    Binder(const weights::GgufFile& file, std::vector<std::vector<float>>& converted) : file_(file), converted_(converted) {
+  public:
+    Binder(const weights::GgufFile& file, std::vector<std::vector<float>>& converted)
+        : file_(file), converted_(converted) {
         for (const model::TensorSpec& s : model::blazeface_tensor_specs()) specs_[s.name] = s.shape;
     }
 
@@ -87,7 +88,7 @@ public:
         }
     }
 
-private:
+  private:
     const float* bind(const std::string& name) {
         const weights::GgufTensor* t = file_.find(name);
         if (!t) throw Error(file_.path() + ": missing tensor '" + name + "'");
@@ -107,16 +108,17 @@ private:
 };
 
 float iou(const FaceDetection& a, const FaceDetection& b) {
-    const float w = std::min(a.x1, b.x1) - std::max(a.x0, b.x0), h = std::min(a.y1, b.y1) - std::max(a.y0, b.y0);
+    const float w = std::min(a.x1, b.x1) - std::max(a.x0, b.x0),
+                h = std::min(a.y1, b.y1) - std::max(a.y0, b.y0);
     if (w <= 0.f || h <= 0.f) return 0.f;
     const float inter = w * h;
     const float uni = (a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - inter;
     return uni > 0.f ? inter / uni : 0.f;
 }
 
-// MediaPipe's WEIGHTED non-maximum suppression: take the best remaining detection, gather it and every remaining
-// one overlapping it by more than `threshold`, and replace them by their score-weighted average box and
-// keypoints, keeping the best score.
+// MediaPipe's WEIGHTED non-maximum suppression: take the best remaining detection, gather it and every
+// remaining one overlapping it by more than `threshold`, and replace them by their score-weighted average box
+// and keypoints, keeping the best score.
 std::vector<FaceDetection> weighted_nms(std::vector<FaceDetection> remaining, float threshold) {
     std::stable_sort(remaining.begin(), remaining.end(),
                      [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
@@ -133,14 +135,16 @@ std::vector<FaceDetection> weighted_nms(std::vector<FaceDetection> remaining, fl
                 continue;
             }
             total += d.score;
-            sum.x0 += d.x0 * d.score, sum.y0 += d.y0 * d.score, sum.x1 += d.x1 * d.score, sum.y1 += d.y1 * d.score;
+            sum.x0 += d.x0 * d.score, sum.y0 += d.y0 * d.score, sum.x1 += d.x1 * d.score,
+                sum.y1 += d.y1 * d.score;
             for (int k = 0; k < kBlazeKeypoints; ++k) {
                 sum.keypoints[k][0] += d.keypoints[k][0] * d.score;
                 sum.keypoints[k][1] += d.keypoints[k][1] * d.score;
             }
         }
         FaceDetection merged = best;
-        merged.x0 = sum.x0 / total, merged.y0 = sum.y0 / total, merged.x1 = sum.x1 / total, merged.y1 = sum.y1 / total;
+        merged.x0 = sum.x0 / total, merged.y0 = sum.y0 / total, merged.x1 = sum.x1 / total,
+        merged.y1 = sum.y1 / total;
         for (int k = 0; k < kBlazeKeypoints; ++k) {
             merged.keypoints[k][0] = sum.keypoints[k][0] / total;
             merged.keypoints[k][1] = sum.keypoints[k][1] / total;
@@ -158,10 +162,10 @@ struct FaceDetector::Impl {
     std::vector<std::vector<float>> converted;  // F16 tensors widened to F32
     std::string name;
     float anchor_offset = 0.5f, box_scale = 128.f, score_clip = 100.f;
-    Conv stem;                   // 5x5 stride 2, 3 -> 24
-    std::vector<Block> blocks;   // backbone.1 .. backbone.16
-    std::vector<Head> heads;     // head16, head8
-    std::vector<Anchor> anchors; // 896, in output order
+    Conv stem;                    // 5x5 stride 2, 3 -> 24
+    std::vector<Block> blocks;    // backbone.1 .. backbone.16
+    std::vector<Head> heads;      // head16, head8
+    std::vector<Anchor> anchors;  // 896, in output order
     std::unique_ptr<ThreadPool> threads;
 
     explicit Impl(weights::GgufFile f) : file(std::move(f)) {}
@@ -172,20 +176,21 @@ struct FaceDetector::Impl {
         for (int i = 0; i < model::kBlazeBlockCount; ++i) {
             const model::BlazeBlockSpec& s = model::kBlazeBlocks[i];
             const std::string prefix = model::blaze_block_name(i + 1);
-            blocks.push_back({binder.conv(prefix + ".depthwise", s.stride, s.in), binder.conv(prefix + ".pointwise"),
-                              s.stride});
+            blocks.push_back({binder.conv(prefix + ".depthwise", s.stride, s.in),
+                              binder.conv(prefix + ".pointwise"), s.stride});
         }
         int first_anchor = 0;
         for (const model::BlazeHeadSpec& h : model::kBlazeHeads) {
             heads.push_back({binder.conv(std::string(h.name) + ".classifier"),
-                             binder.conv(std::string(h.name) + ".regressor"), h.block, h.grid, h.anchors, first_anchor});
+                             binder.conv(std::string(h.name) + ".regressor"), h.block, h.grid, h.anchors,
+                             first_anchor});
             first_anchor += h.grid * h.grid * h.anchors;
         }
         binder.check_complete();
     }
 
-    // SsdAnchorsCalculator with MediaPipe's face config: one anchor centre per cell and anchor, (y, x, anchor)
-    // order, head by head; fixed_anchor_size makes every anchor 1 x 1.
+    // SsdAnchorsCalculator with MediaPipe's face config: one anchor centre per cell and anchor, (y, x,
+    // anchor) order, head by head; fixed_anchor_size makes every anchor 1 x 1.
     void make_anchors() {
         for (const Head& h : heads) {
             for (int y = 0; y < h.grid; ++y)
@@ -195,8 +200,8 @@ struct FaceDetector::Impl {
         }
     }
 
-    // The bias is added after the sum (then the activation, if any), as TensorFlow Lite and Arm NN do: adding it
-    // first, as our conv kernels do, rounds differently enough to show in the 1e-4 comparison.
+    // The bias is added after the sum (then the activation, if any), as TensorFlow Lite and Arm NN do: adding
+    // it first, as our conv kernels do, rounds differently enough to show in the 1e-4 comparison.
     static Tensor conv(ops::Context& ctx, const Conv& c, const Tensor& x, float negative_slope = 1.f) {
         const ops::Padding pad = ops::tf_same_padding(x.height(), x.width(), c.kernel, c.stride);
         Tensor y = ops::conv2d(ctx, pad.any() ? ops::pad(ctx, x, pad) : x, c.weight, nullptr, c.out, c.kernel,
@@ -205,18 +210,21 @@ struct FaceDetector::Impl {
         return y;
     }
 
-    void forward(const Tensor& input, std::vector<float>& regressors, std::vector<float>& classificators) const {
+    void forward(const Tensor& input, std::vector<float>& regressors,
+                 std::vector<float>& classificators) const {
         if (input.channels() != 3 || input.height() != kBlazeInputSize || input.width() != kBlazeInputSize) {
-            throw Error("face detector input must be [3, 128, 128], got [" + std::to_string(input.channels()) + ", " +
-                        std::to_string(input.height()) + ", " + std::to_string(input.width()) + "]");
+            throw Error("face detector input must be [3, 128, 128], got [" +
+                        std::to_string(input.channels()) + ", " + std::to_string(input.height()) + ", " +
+                        std::to_string(input.width()) + "]");
         }
         BufferPool buffers;
         ops::Context ctx{*threads, buffers, kernels::active_kernels()};
-        Tensor x = conv(ctx, stem, input, kRelu);  // [24, 64, 64]
+        Tensor x = conv(ctx, stem, input, kRelu);         // [24, 64, 64]
         std::vector<Tensor> features(blocks.size() + 1);  // kept only where a head reads them
         for (size_t i = 0; i < blocks.size(); ++i) {
             const Block& b = blocks[i];
-            // [28, 64, 64] after block 2, [32..42, 32, 32] after 3..5, [48..88, 16, 16] after 6..11, [96, 8, 8] after 12..16
+            // [28, 64, 64] after block 2, [32..42, 32, 32] after 3..5, [48..88, 16, 16] after 6..11, [96, 8,
+            // 8] after 12..16
             Tensor y = conv(ctx, b.pointwise, conv(ctx, b.depthwise, x));
             ops::add_channel_padded_in_place(ctx, y, b.stride == 2 ? ops::max_pool_2x2(ctx, x) : x);
             ops::bias_leaky_relu_in_place(ctx, y, nullptr, kRelu);
@@ -229,8 +237,9 @@ struct FaceDetector::Impl {
         classificators.assign(model::kBlazeAnchorCount, 0.f);
         for (const Head& h : heads) {
             const Tensor& feature = features[h.block];
-            scatter(h, conv(ctx, h.classifier, feature), 1, classificators);          // [anchors, grid, grid]
-            scatter(h, conv(ctx, h.regressor, feature), kBlazeCoords, regressors);    // [anchors * 16, grid, grid]
+            scatter(h, conv(ctx, h.classifier, feature), 1, classificators);  // [anchors, grid, grid]
+            scatter(h, conv(ctx, h.regressor, feature), kBlazeCoords,
+                    regressors);  // [anchors * 16, grid, grid]
         }
     }
 
@@ -245,13 +254,15 @@ struct FaceDetector::Impl {
                 }
     }
 
-    // Detections in the image's pixels: letterbox, forward pass, decoding, and weighted suppression if `suppress`.
-    std::vector<FaceDetection> detect_pixels(const Image& image, const FaceDetectorOptions& options, bool suppress) const;
+    // Detections in the image's pixels: letterbox, forward pass, decoding, and weighted suppression if
+    // `suppress`.
+    std::vector<FaceDetection> detect_pixels(const Image& image, const FaceDetectorOptions& options,
+                                             bool suppress) const;
 
-    // TensorsToDetectionsCalculator: sigmoid of the clipped logit; box centre, size and keypoints are offsets in
-    // input pixels (box_scale) from the anchor centre. Results in [0, 1] input coordinates.
-    std::vector<FaceDetection> decode(const std::vector<float>& regressors, const std::vector<float>& classificators,
-                                      float min_score) const {
+    // TensorsToDetectionsCalculator: sigmoid of the clipped logit; box centre, size and keypoints are offsets
+    // in input pixels (box_scale) from the anchor centre. Results in [0, 1] input coordinates.
+    std::vector<FaceDetection> decode(const std::vector<float>& regressors,
+                                      const std::vector<float>& classificators, float min_score) const {
         std::vector<FaceDetection> found;
         for (size_t i = 0; i < anchors.size(); ++i) {
             const float logit = std::clamp(classificators[i], -score_clip, score_clip);
@@ -261,7 +272,8 @@ struct FaceDetector::Impl {
             const Anchor& a = anchors[i];
             const float cx = r[0] / box_scale + a.x, cy = r[1] / box_scale + a.y;
             const float w = r[2] / box_scale, h = r[3] / box_scale;
-            if (!(w > 0.f && h > 0.f)) continue;  // a degenerate box is no detection (MediaPipe drops them too)
+            if (!(w > 0.f && h > 0.f))
+                continue;  // a degenerate box is no detection (MediaPipe drops them too)
             FaceDetection d;
             d.x0 = cx - w / 2, d.y0 = cy - h / 2, d.x1 = cx + w / 2, d.y1 = cy + h / 2;
             d.score = score;
@@ -290,7 +302,8 @@ FaceDetector FaceDetector::load(const std::string& path, int threads) {
     }
     const uint32_t size = f.get_u32("blazeface.input_size").value_or(0);
     if (size != uint32_t(kBlazeInputSize)) {
-        throw Error(path + ": blazeface.input_size is " + std::to_string(size) + "; only the 128x128 model is supported");
+        throw Error(path + ": blazeface.input_size is " + std::to_string(size) +
+                    "; only the 128x128 model is supported");
     }
     impl->name = f.get_string("general.name").value_or("BlazeFace");
     impl->anchor_offset = f.get_f32("blazeface.anchor_offset").value_or(0.5f);
@@ -306,8 +319,12 @@ FaceDetector FaceDetector::load(const std::string& path, int threads) {
     return FaceDetector(std::move(impl));
 }
 
-const std::string& FaceDetector::name() const { return impl_->name; }
-int FaceDetector::threads() const { return impl_->threads->size(); }
+const std::string& FaceDetector::name() const {
+    return impl_->name;
+}
+int FaceDetector::threads() const {
+    return impl_->threads->size();
+}
 
 void FaceDetector::run_raw(const Tensor& input, std::vector<float>& regressors,
                            std::vector<float>& classificators) const {
@@ -319,9 +336,8 @@ void FaceDetector::run_raw(const Tensor& input, std::vector<float>& regressors,
 Tensor FaceDetector::letterbox(const Image& image) {
     if (image.width <= 0 || image.height <= 0) throw Error("face detector: empty image");
     const LetterboxPlacement p = placement(image.width, image.height);
-    const Tensor scaled = image_to_tensor(p.width == image.width && p.height == image.height
-                                              ? image
-                                              : resize_image(image, p.width, p.height));
+    const Tensor scaled = image_to_tensor(
+        p.width == image.width && p.height == image.height ? image : resize_image(image, p.width, p.height));
     Tensor input(3, kBlazeInputSize, kBlazeInputSize);
     std::fill(input.data(), input.data() + input.size(), -1.f);
     for (int c = 0; c < 3; ++c)
@@ -341,8 +357,8 @@ void shift(std::vector<FaceDetection>& faces, float dx, float dy) {
     }
 }
 
-// Starts of n windows of `side` evenly covering [0, length), n the fewest that keep neighbours overlapping by at
-// least half a window (a face up to half a window wide then lies wholly inside one of them).
+// Starts of n windows of `side` evenly covering [0, length), n the fewest that keep neighbours overlapping by
+// at least half a window (a face up to half a window wide then lies wholly inside one of them).
 std::vector<int> window_starts(int length, int side) {
     if (length <= side) return {0};
     const int n = (length - side + side / 2 - 1) / (side / 2) + 1;
@@ -356,14 +372,16 @@ Image sub_image(const Image& image, int x0, int y0, int w, int h) {
     out.width = w, out.height = h;
     out.pixels.resize(size_t(w) * h * 3);
     for (int y = 0; y < h; ++y) {
-        std::copy_n(&image.pixels[(size_t(y0 + y) * image.width + x0) * 3], size_t(w) * 3, &out.pixels[size_t(y) * w * 3]);
+        std::copy_n(&image.pixels[(size_t(y0 + y) * image.width + x0) * 3], size_t(w) * 3,
+                    &out.pixels[size_t(y) * w * 3]);
     }
     return out;
 }
 
 }  // namespace
 
-std::vector<FaceDetection> FaceDetector::Impl::detect_pixels(const Image& image, const FaceDetectorOptions& options,
+std::vector<FaceDetection> FaceDetector::Impl::detect_pixels(const Image& image,
+                                                             const FaceDetectorOptions& options,
                                                              bool suppress) const {
     std::vector<float> regressors, classificators;
     forward(letterbox(image), regressors, classificators);
@@ -382,17 +400,18 @@ std::vector<FaceDetection> FaceDetector::Impl::detect_pixels(const Image& image,
     return faces;
 }
 
-std::vector<FaceDetection> FaceDetector::detect(const Image& image, const FaceDetectorOptions& options) const {
+std::vector<FaceDetection> FaceDetector::detect(const Image& image,
+                                                const FaceDetectorOptions& options) const {
     if (options.tile_min_side != 0 && options.tile_min_side < kBlazeInputSize) {
-        throw Error("face detector: tile_min_side must be 0 or at least " + std::to_string(kBlazeInputSize) + ", got " +
-                    std::to_string(options.tile_min_side));
+        throw Error("face detector: tile_min_side must be 0 or at least " + std::to_string(kBlazeInputSize) +
+                    ", got " + std::to_string(options.tile_min_side));
     }
     const int longer = std::max(image.width, image.height);
     if (options.tile_min_side == 0 || longer < 2 * options.tile_min_side) {
         return impl_->detect_pixels(image, options, true);
     }
-    // Every pass's detections before suppression, in photo pixels, then one suppression over all of them: a face
-    // found by several passes becomes one detection, its box the score-weighted average.
+    // Every pass's detections before suppression, in photo pixels, then one suppression over all of them: a
+    // face found by several passes becomes one detection, its box the score-weighted average.
     std::vector<FaceDetection> all = impl_->detect_pixels(image, options, false);
     const std::vector<FaceDetection> whole = weighted_nms(all, options.nms_iou);
     FaceDetectorOptions tile_options = options;
@@ -401,13 +420,16 @@ std::vector<FaceDetection> FaceDetector::detect(const Image& image, const FaceDe
         for (int y0 : window_starts(image.height, side)) {
             for (int x0 : window_starts(image.width, side)) {
                 const int w = std::min(side, image.width), h = std::min(side, image.height);
-                std::vector<FaceDetection> found = impl_->detect_pixels(sub_image(image, x0, y0, w, h), tile_options, false);
+                std::vector<FaceDetection> found =
+                    impl_->detect_pixels(sub_image(image, x0, y0, w, h), tile_options, false);
                 shift(found, float(x0), float(y0));
-                // A face cut by a tile edge inside the photo gives a partial box; the neighbouring tile, overlapping
-                // by half, holds the whole face (if it is small enough to need this level at all).
+                // A face cut by a tile edge inside the photo gives a partial box; the neighbouring tile,
+                // overlapping by half, holds the whole face (if it is small enough to need this level at
+                // all).
                 for (const FaceDetection& f : found) {
                     const bool cut = (x0 > 0 && f.x0 < x0) || (y0 > 0 && f.y0 < y0) ||
-                                     (x0 + w < image.width && f.x1 > x0 + w) || (y0 + h < image.height && f.y1 > y0 + h);
+                                     (x0 + w < image.width && f.x1 > x0 + w) ||
+                                     (y0 + h < image.height && f.y1 > y0 + h);
                     if (!cut) all.push_back(f);
                 }
             }
@@ -427,7 +449,8 @@ std::vector<FaceDetection> FaceDetector::detect(const Image& image, const FaceDe
         const int x1 = std::min(image.width, int(std::ceil(0.5f * (f.x0 + f.x1 + side))));
         const int y1 = std::min(image.height, int(std::ceil(0.5f * (f.y0 + f.y1 + side))));
         if (x1 - x0 < 1 || y1 - y0 < 1) continue;
-        std::vector<FaceDetection> check = impl_->detect_pixels(sub_image(image, x0, y0, x1 - x0, y1 - y0), options, true);
+        std::vector<FaceDetection> check =
+            impl_->detect_pixels(sub_image(image, x0, y0, x1 - x0, y1 - y0), options, true);
         shift(check, float(x0), float(y0));
         const bool real = std::any_of(check.begin(), check.end(), [&](const FaceDetection& c) {
             return c.score >= kConfirmScore && iou(c, f) > kConfirmIou;

@@ -1,6 +1,6 @@
 // The face pass: scene stylization, face detection, per-face aligned crops stylized at the face model's size,
-// and Poisson blending of each face back into the stylized scene. Single-threaded outside the networks, so the
-// result does not depend on the thread count.
+// and Poisson blending of each face back into the stylized scene. Single-threaded outside the networks, so
+// the result does not depend on the thread count.
 #include "animegan/face_pass.h"
 
 #include <algorithm>
@@ -16,8 +16,8 @@ namespace {
 
 using facewarp::Affine;
 
-// Largest crop cut from the photo: a face filling a huge photo gains nothing from more pixels than this before
-// being resized to the face model's size.
+// Largest crop cut from the photo: a face filling a huge photo gains nothing from more pixels than this
+// before being resized to the face model's size.
 constexpr int kMaxCropSide = 4096;
 
 double ms_since(std::chrono::steady_clock::time_point start) {
@@ -26,9 +26,11 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 
 void check_options(const FacePassOptions& o) {
     if (o.face_size < kMinSide || o.face_size > 4096) {
-        throw Error("face pass: face_size must be in [" + std::to_string(kMinSide) + ", 4096], got " + std::to_string(o.face_size));
+        throw Error("face pass: face_size must be in [" + std::to_string(kMinSide) + ", 4096], got " +
+                    std::to_string(o.face_size));
     }
-    if (!(o.crop_scale >= 1.2f && o.crop_scale <= 8.f)) throw Error("face pass: crop_scale must be in [1.2, 8]");
+    if (!(o.crop_scale >= 1.2f && o.crop_scale <= 8.f))
+        throw Error("face pass: crop_scale must be in [1.2, 8]");
     if (o.min_face_px < 1) throw Error("face pass: min_face_px must be at least 1");
 }
 

@@ -1,7 +1,7 @@
 // Convolution that reads its input through a view: the stored tensor plus what still has to happen to it
-// before the convolution sees it (a GroupNorm's per-channel affine and LeakyReLU whose statistics are known, a
-// bilinear resize, and the padding). The convolution runs in bands of output rows; each band's input rows are
-// gathered with all of that applied into a small buffer. So no normalized, resized or padded copy of an
+// before the convolution sees it (a GroupNorm's per-channel affine and LeakyReLU whose statistics are known,
+// a bilinear resize, and the padding). The convolution runs in bands of output rows; each band's input rows
+// are gathered with all of that applied into a small buffer. So no normalized, resized or padded copy of an
 // activation is ever stored: at 512x512 the 128-channel tensor after the last resize alone would be 128 MB.
 #pragma once
 
@@ -13,9 +13,9 @@ namespace animegan::ops {
 
 // A stored activation and the per-channel transform still pending on it.
 struct Activation {
-    Tensor raw;                      // [C, H, W] as the last convolution wrote it
-    std::vector<float> scale, shift; // [C] pending y = x * scale + shift (empty: nothing pending)
-    float negative_slope = 1.f;      // pending LeakyReLU after the affine (1 = none)
+    Tensor raw;                       // [C, H, W] as the last convolution wrote it
+    std::vector<float> scale, shift;  // [C] pending y = x * scale + shift (empty: nothing pending)
+    float negative_slope = 1.f;       // pending LeakyReLU after the affine (1 = none)
 
     bool pending() const { return !scale.empty(); }
 };
@@ -32,8 +32,8 @@ struct ConvSpec {
 
 // conv(pad(resize(activation))) where the resize goes to (height, width); height/width equal to the stored
 // size mean no resize. The result is bit-identical for any thread count.
-Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width, kernels::ResizeMode resize_mode,
-                    const ConvSpec& conv);
+Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width,
+                    kernels::ResizeMode resize_mode, const ConvSpec& conv);
 
 // GroupNorm statistics of x folded with gamma/beta into the pending per-channel scale and shift.
 void set_pending_group_norm(Context& ctx, Activation& x, int groups, const float* gamma, const float* beta,

@@ -1,8 +1,8 @@
-// Image files (stb_image from Debian's libstb-dev, compiled here as private static functions so a program that
-// links its own stb gets no clashes) and conversions between images and network tensors.
+// Image files (stb_image from Debian's libstb-dev, compiled here as private static functions so a program
+// that links its own stb gets no clashes) and conversions between images and network tensors.
 #include <algorithm>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 
@@ -36,7 +36,8 @@ std::string lower_extension(const std::string& path) {
     const size_t dot = path.find_last_of('.');
     if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return "";
     std::string ext = path.substr(dot + 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     return ext;
 }
 
@@ -89,7 +90,8 @@ Image load_image(const std::string& path) {
     if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &w, &h, &channels)) {
         throw Error(path + ": not a readable image (" + stbi_failure_reason() + ")");
     }
-    if (w <= 0 || h <= 0) throw Error(path + ": image has no pixels (" + std::to_string(w) + "x" + std::to_string(h) + ")");
+    if (w <= 0 || h <= 0)
+        throw Error(path + ": image has no pixels (" + std::to_string(w) + "x" + std::to_string(h) + ")");
     if (int64_t(w) * h > kMaxImagePixels) {
         throw Error(path + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", more than the " +
                     std::to_string(kMaxImagePixels / 1'000'000) + " megapixels we accept");
@@ -106,7 +108,8 @@ Image load_image(const std::string& path) {
 }
 
 void save_image(const std::string& path, const Image& image) {
-    if (image.width <= 0 || image.height <= 0 || image.pixels.size() != size_t(image.width) * image.height * 3) {
+    if (image.width <= 0 || image.height <= 0 ||
+        image.pixels.size() != size_t(image.width) * image.height * 3) {
         throw Error(path + ": refusing to save an empty or inconsistent image");
     }
     const std::string ext = lower_extension(path);
@@ -124,7 +127,8 @@ void save_image(const std::string& path, const Image& image) {
 }
 
 Image resize_image(const Image& image, int width, int height) {
-    if (width <= 0 || height <= 0 || image.width <= 0 || image.height <= 0) throw Error("resize_image: empty size");
+    if (width <= 0 || height <= 0 || image.width <= 0 || image.height <= 0)
+        throw Error("resize_image: empty size");
     const FilterTaps tx = triangle_taps(image.width, width), ty = triangle_taps(image.height, height);
     std::vector<float> rows(size_t(image.height) * width * 3);  // horizontal pass
     for (int y = 0; y < image.height; ++y) {
@@ -132,7 +136,8 @@ Image resize_image(const Image& image, int width, int height) {
         for (int x = 0; x < width; ++x) {
             for (int c = 0; c < 3; ++c) {
                 float acc = 0;
-                for (int k = 0; k < tx.count[x]; ++k) acc += tx.weights[size_t(x) * tx.max_taps + k] * src[(tx.first[x] + k) * 3 + c];
+                for (int k = 0; k < tx.count[x]; ++k)
+                    acc += tx.weights[size_t(x) * tx.max_taps + k] * src[(tx.first[x] + k) * 3 + c];
                 rows[(size_t(y) * width + x) * 3 + c] = acc;
             }
         }
@@ -144,7 +149,9 @@ Image resize_image(const Image& image, int width, int height) {
     for (int y = 0; y < height; ++y) {
         for (size_t i = 0; i < size_t(width) * 3; ++i) {
             float acc = 0;
-            for (int k = 0; k < ty.count[y]; ++k) acc += ty.weights[size_t(y) * ty.max_taps + k] * rows[size_t(ty.first[y] + k) * width * 3 + i];
+            for (int k = 0; k < ty.count[y]; ++k)
+                acc +=
+                    ty.weights[size_t(y) * ty.max_taps + k] * rows[size_t(ty.first[y] + k) * width * 3 + i];
             out.pixels[size_t(y) * width * 3 + i] = uint8_t(std::clamp(std::lround(acc), 0L, 255L));
         }
     }
@@ -167,7 +174,8 @@ Image side_by_side(const Image& left, const Image& right) {
 }
 
 Tensor image_to_tensor(const Image& image) {
-    if (image.pixels.size() != size_t(image.width) * image.height * 3) throw Error("image_to_tensor: inconsistent image");
+    if (image.pixels.size() != size_t(image.width) * image.height * 3)
+        throw Error("image_to_tensor: inconsistent image");
     Tensor t(3, image.height, image.width);
     const size_t plane = t.plane_size();
     for (size_t i = 0; i < plane; ++i) {

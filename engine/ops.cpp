@@ -39,16 +39,23 @@ Tensor pad(Context& ctx, const Tensor& x, const Padding& p) {
     return out;
 }
 
-Tensor conv2d(Context& ctx, const Tensor& x, const float* weight, const float* bias, int out_channels, int kernel_h,
-              int kernel_w, int stride, int groups) {
+Tensor conv2d(Context& ctx, const Tensor& x, const float* weight, const float* bias, int out_channels,
+              int kernel_h, int kernel_w, int stride, int groups) {
     require(groups >= 1 && x.channels() % groups == 0 && out_channels % groups == 0,
             "conv2d: channels not divisible by groups");
     require(stride >= 1 && x.height() >= kernel_h && x.width() >= kernel_w,
             "conv2d: input " + shape_of(x) + " smaller than the " + std::to_string(kernel_h) + "x" +
                 std::to_string(kernel_w) + " kernel");
-    const kernels::ConvShape shape{x.channels(), x.height(), x.width(), out_channels,
-                                   (x.height() - kernel_h) / stride + 1, (x.width() - kernel_w) / stride + 1,
-                                   kernel_h, kernel_w, stride, groups};
+    const kernels::ConvShape shape{x.channels(),
+                                   x.height(),
+                                   x.width(),
+                                   out_channels,
+                                   (x.height() - kernel_h) / stride + 1,
+                                   (x.width() - kernel_w) / stride + 1,
+                                   kernel_h,
+                                   kernel_w,
+                                   stride,
+                                   groups};
     Tensor out(out_channels, shape.out_height, shape.out_width, ctx.buffers);
     for_channels(ctx, out_channels, [&](int begin, int end) {
         ctx.kernels.conv2d(shape, x.data(), weight, bias, out.data(), begin, end);
@@ -92,12 +99,13 @@ void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const f
     std::vector<float> scale, shift;
     group_norm_scale_shift(ctx, x, groups, gamma, beta, eps, scale, shift);
     for_channels(ctx, channels, [&](int begin, int end) {
-        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), scale.data(), shift.data(), negative_slope,
-                                           begin, end);
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), scale.data(), shift.data(),
+                                           negative_slope, begin, end);
     });
 }
 
-Tensor resize_bilinear(Context& ctx, const Tensor& x, int out_height, int out_width, kernels::ResizeMode mode) {
+Tensor resize_bilinear(Context& ctx, const Tensor& x, int out_height, int out_width,
+                       kernels::ResizeMode mode) {
     require(out_height >= 1 && out_width >= 1 && !x.empty(), "resize: empty input or output");
     Tensor out(x.channels(), out_height, out_width, ctx.buffers);
     const kernels::ResizeShape shape{x.height(), x.width(), out_height, out_width, mode};
@@ -116,7 +124,8 @@ void add_in_place(Context& ctx, Tensor& x, const Tensor& y) {
 }
 
 void tanh_in_place(Context& ctx, Tensor& x) {
-    ctx.threads.parallel_for(x.size(), [&](size_t begin, size_t end) { ctx.kernels.tanh(x.data(), begin, end); });
+    ctx.threads.parallel_for(x.size(),
+                             [&](size_t begin, size_t end) { ctx.kernels.tanh(x.data(), begin, end); });
 }
 
 void channel_attention(Context& ctx, Tensor& x, const float* fc1_weight, const float* fc1_bias, int hidden,
@@ -130,7 +139,8 @@ void channel_attention(Context& ctx, Tensor& x, const float* fc1_weight, const f
     std::vector<float> hidden_act(hidden);
     for (int h = 0; h < hidden; ++h) {
         double acc = fc1_bias[h];
-        for (int c = 0; c < channels; ++c) acc += double(fc1_weight[size_t(h) * channels + c]) * (sum[c] / x.plane_size());
+        for (int c = 0; c < channels; ++c)
+            acc += double(fc1_weight[size_t(h) * channels + c]) * (sum[c] / x.plane_size());
         hidden_act[h] = float(std::max(acc, 0.0));
     }
     std::vector<float> gate(channels), zero(channels, 0.f);
@@ -140,13 +150,16 @@ void channel_attention(Context& ctx, Tensor& x, const float* fc1_weight, const f
         gate[c] = float(1.0 / (1.0 + std::exp(-acc)));
     }
     for_channels(ctx, channels, [&](int begin, int end) {
-        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), gate.data(), zero.data(), 1.f, begin, end);
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), gate.data(), zero.data(), 1.f,
+                                           begin, end);
     });
 }
 
 Padding tf_same_padding(int height, int width, int kernel, int stride) {
     require(kernel >= 1 && stride >= 1, "tf_same_padding: bad kernel or stride");
-    auto total = [&](int size) { return std::max(((size + stride - 1) / stride - 1) * stride + kernel - size, 0); };
+    auto total = [&](int size) {
+        return std::max(((size + stride - 1) / stride - 1) * stride + kernel - size, 0);
+    };
     const int pad_h = total(height), pad_w = total(width);
     return {pad_h / 2, pad_h - pad_h / 2, pad_w / 2, pad_w - pad_w / 2, kernels::PadMode::Zero};
 }
@@ -174,7 +187,8 @@ void bias_leaky_relu_in_place(Context& ctx, Tensor& x, const float* bias, float 
     const std::vector<float> one(x.channels(), 1.f), zero(bias ? 0 : x.channels(), 0.f);
     const float* shift = bias ? bias : zero.data();
     for_channels(ctx, x.channels(), [&](int begin, int end) {
-        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), one.data(), shift, negative_slope, begin, end);
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), one.data(), shift,
+                                           negative_slope, begin, end);
     });
 }
 

@@ -1,18 +1,18 @@
 // Multigrid for the Poisson equation on an irregular region (the face mask) inside a rectangular grid.
 //
-// Why multigrid: Gauss-Seidel alone needs O(n^2) sweeps on an n-pixel-wide face; a V-cycle removes every error
-// frequency at the grid spacing where it is high. Coarse grids are vertex-centred (coarse point X sits on fine
-// point 2X) and a coarse point is unknown when its fine point is: odd sizes nest exactly, even sizes lose half a
-// cell at the far edge. On a rectangle a V-cycle then shrinks the error fifty-fold, but on a curved region the
-// coarse grids' blocky copies of the edge (off by up to half a coarse cell) make it only about three-fold, so the
-// V-cycle is used as the preconditioner of conjugate gradients, which corrects the coarse grids' mismatch: a
-// symmetric V-cycle (the pre-smoothing is the post-smoothing's mirror image) keeps the preconditioner symmetric.
-// Full multigrid gives the starting point: the right-hand side restricted to every level, solved on the coarsest,
-// each level's solution interpolated up and improved by one V-cycle.
+// Why multigrid: Gauss-Seidel alone needs O(n^2) sweeps on an n-pixel-wide face; a V-cycle removes every
+// error frequency at the grid spacing where it is high. Coarse grids are vertex-centred (coarse point X sits
+// on fine point 2X) and a coarse point is unknown when its fine point is: odd sizes nest exactly, even sizes
+// lose half a cell at the far edge. On a rectangle a V-cycle then shrinks the error fifty-fold, but on a
+// curved region the coarse grids' blocky copies of the edge (off by up to half a coarse cell) make it only
+// about three-fold, so the V-cycle is used as the preconditioner of conjugate gradients, which corrects the
+// coarse grids' mismatch: a symmetric V-cycle (the pre-smoothing is the post-smoothing's mirror image) keeps
+// the preconditioner symmetric. Full multigrid gives the starting point: the right-hand side restricted to
+// every level, solved on the coarsest, each level's solution interpolated up and improved by one V-cycle.
 //
 // Speed: the channels are solved together, each point's values padded to 4 floats so every update is one SIMD
-// operation; the loops walk the region's row runs, so there is no per-point test and no work outside it; every
-// buffer is allocated once per region.
+// operation; the loops walk the region's row runs, so there is no per-point test and no work outside it;
+// every buffer is allocated once per region.
 #include "engine/poisson.h"
 
 #include <algorithm>
@@ -29,19 +29,21 @@ namespace {
 constexpr int kCoarsestSide = 7;
 constexpr int kCoarsestSweeps = 40;
 // As a preconditioner the V-cycle need not be strong on its own: one sweep each way plus two on the edge band
-// gave the fewest operations for 8-bit accuracy on real faces (measured against two sweeps and eight on the band).
+// gave the fewest operations for 8-bit accuracy on real faces (measured against two sweeps and eight on the
+// band).
 constexpr int kPreSweeps = 1, kPostSweeps = 1;
 constexpr int kBandWidth = 4, kBandSweeps = 2;
 constexpr int kLanes = 4;
 
-// Every loop below handles one point's kLanes values at a time, computed into a local array before the store: the
-// compiler then sees no aliasing and makes each step one SIMD operation. Offsets are signed (ptrdiff_t) so that
-// "the point above" is plain pointer arithmetic.
+// Every loop below handles one point's kLanes values at a time, computed into a local array before the store:
+// the compiler then sees no aliasing and makes each step one SIMD operation. Offsets are signed (ptrdiff_t)
+// so that "the point above" is plain pointer arithmetic.
 
 // The Gauss-Seidel update of the point at p (all lanes): e_p = (sum of the 4 neighbours - h^2 b_p) / 4.
 inline void relax(float* p, const float* b, ptrdiff_t up, float h2) {
     float next[kLanes];
-    for (int c = 0; c < kLanes; ++c) next[c] = 0.25f * (p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - h2 * b[c]);
+    for (int c = 0; c < kLanes; ++c)
+        next[c] = 0.25f * (p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - h2 * b[c]);
     std::copy_n(next, kLanes, p);
 }
 
@@ -65,7 +67,8 @@ std::vector<Run> row_runs(const std::vector<uint8_t>& inside, int w, int h) {
 }
 
 // Inside points with an outside point among the (2 kBandWidth + 1)^2 around them: the distance to the nearest
-// outside point along the row, then the distance along the column to the nearest point that is near in its row.
+// outside point along the row, then the distance along the column to the nearest point that is near in its
+// row.
 std::vector<size_t> edge_band(const std::vector<uint8_t>& inside, int w, int h) {
     constexpr uint8_t kFar = kBandWidth + 1;
     std::vector<uint8_t> row_near(inside.size());
@@ -82,7 +85,9 @@ std::vector<size_t> edge_band(const std::vector<uint8_t>& inside, int w, int h) 
     }
     std::vector<uint8_t> down(inside.size()), d(w, kFar);
     for (int y = 0; y < h; ++y) {
-        for (int x = 0; x < w; ++x) down[size_t(y) * w + x] = d[x] = row_near[size_t(y) * w + x] ? 0 : std::min<uint8_t>(d[x] + 1, kFar);
+        for (int x = 0; x < w; ++x)
+            down[size_t(y) * w + x] = d[x] =
+                row_near[size_t(y) * w + x] ? 0 : std::min<uint8_t>(d[x] + 1, kFar);
     }
     std::fill(d.begin(), d.end(), kFar);
     std::vector<size_t> band;
@@ -101,12 +106,13 @@ std::vector<size_t> edge_band(const std::vector<uint8_t>& inside, int w, int h) 
 
 Multigrid::Multigrid(const std::vector<uint8_t>& inside, int w, int h) : w_(w), h_(h) {
     if (w < 3 || h < 3 || inside.size() != size_t(w) * h) throw Error("poisson: bad grid");
-    // The grids cover the region's bounding box plus the fixed points around it, sized 16k + 1 so that the first
-    // levels nest exactly: the caller's grid may have any margin around the region at no cost.
+    // The grids cover the region's bounding box plus the fixed points around it, sized 16k + 1 so that the
+    // first levels nest exactly: the caller's grid may have any margin around the region at no cost.
     int x0 = w, x1 = 0, y0 = h, y1 = 0;
     for (int y = 1; y < h - 1; ++y) {
         for (int x = 1; x < w - 1; ++x) {
-            if (inside[size_t(y) * w + x]) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+            if (inside[size_t(y) * w + x])
+                x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
         }
     }
     if (x0 > x1) x0 = x1 = y0 = y1 = 1;  // no unknowns: a grid of fixed points only
@@ -116,7 +122,8 @@ Multigrid::Multigrid(const std::vector<uint8_t>& inside, int w, int h) : w_(w), 
     x0_ = x0 - 1, y0_ = y0 - 1;
     fine.inside.assign(size_t(fine.w) * fine.h, 0);
     for (int y = y0; y <= y1; ++y) {
-        for (int x = x0; x <= x1; ++x) fine.inside[size_t(y - y0_) * fine.w + x - x0_] = inside[size_t(y) * w + x];
+        for (int x = x0; x <= x1; ++x)
+            fine.inside[size_t(y - y0_) * fine.w + x - x0_] = inside[size_t(y) * w + x];
     }
     levels_.push_back(std::move(fine));
     while (std::min(levels_.back().w, levels_.back().h) > kCoarsestSide) {
@@ -145,8 +152,8 @@ Multigrid::Multigrid(const std::vector<uint8_t>& inside, int w, int h) : w_(w), 
 
 namespace {
 
-// Red-black Gauss-Seidel: the points with (x + y) even, then the odd ones (each half only reads the other), or
-// the odd ones first when `reverse` (the mirror image, for the symmetric V-cycle).
+// Red-black Gauss-Seidel: the points with (x + y) even, then the odd ones (each half only reads the other),
+// or the odd ones first when `reverse` (the mirror image, for the symmetric V-cycle).
 template <typename Level>
 void smooth(Level& l, float h2, int sweeps, bool reverse) {
     float* e = l.e.data();
@@ -158,7 +165,8 @@ void smooth(Level& l, float h2, int sweeps, bool reverse) {
             for (const auto& run : l.runs) {
                 const ptrdiff_t row = ptrdiff_t(run.y) * up;
                 const ptrdiff_t end = row + ptrdiff_t(run.x1) * kLanes;
-                for (ptrdiff_t i = row + ptrdiff_t(run.x0 + ((run.x0 + run.y + color) & 1)) * kLanes; i < end; i += 2 * kLanes) {
+                for (ptrdiff_t i = row + ptrdiff_t(run.x0 + ((run.x0 + run.y + color) & 1)) * kLanes; i < end;
+                     i += 2 * kLanes) {
                     relax(e + i, b + i, up, h2);
                 }
             }
@@ -166,9 +174,9 @@ void smooth(Level& l, float h2, int sweeps, bool reverse) {
     }
 }
 
-// Extra Gauss-Seidel sweeps on the unknowns near the region's edge (within kBandWidth cells), where the coarse
-// grids' blocky copy of the region corrects worst; they cost little (the band is thin). `reverse` visits the band
-// backwards, the mirror image.
+// Extra Gauss-Seidel sweeps on the unknowns near the region's edge (within kBandWidth cells), where the
+// coarse grids' blocky copy of the region corrects worst; they cost little (the band is thin). `reverse`
+// visits the band backwards, the mirror image.
 template <typename Level>
 void smooth_band(Level& l, float h2, int sweeps, bool reverse) {
     float* e = l.e.data();
@@ -199,7 +207,8 @@ void apply_laplacian(const Level& l, const float* v, float* out) {
         for (size_t i = begin; i < end; i += kLanes) {
             const float* p = v + i;
             float a[kLanes];
-            for (int c = 0; c < kLanes; ++c) a[c] = p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - 4.f * p[c];
+            for (int c = 0; c < kLanes; ++c)
+                a[c] = p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - 4.f * p[c];
             std::copy_n(a, kLanes, out + i);
         }
     }
@@ -218,7 +227,8 @@ void compute_residual(Level& l, float h2) {
             const float* p = e + i;
             float a[kLanes];
             for (int c = 0; c < kLanes; ++c) {
-                a[c] = b[i + c] - (p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - 4.f * p[c]) * inv_h2;
+                a[c] =
+                    b[i + c] - (p[c - kLanes] + p[c + kLanes] + p[c - up] + p[c + up] - 4.f * p[c]) * inv_h2;
             }
             std::copy_n(a, kLanes, r + i);
         }
@@ -235,16 +245,17 @@ void restrict_to(const Level& f, const float* v, Level& c) {
             const float* p = v + (size_t(2 * run.y) * f.w + 2 * x) * kLanes;
             float sum[kLanes];
             for (int k = 0; k < kLanes; ++k) {
-                sum[k] = (4.f * p[k] + 2.f * (p[k - l] + p[k + l] + p[k - up] + p[k + up]) + p[k - up - l] + p[k - up + l] +
-                          p[k + up - l] + p[k + up + l]) * (1.f / 16.f);
+                sum[k] = (4.f * p[k] + 2.f * (p[k - l] + p[k + l] + p[k - up] + p[k + up]) + p[k - up - l] +
+                          p[k - up + l] + p[k + up - l] + p[k + up + l]) *
+                         (1.f / 16.f);
             }
             std::copy_n(sum, kLanes, out + (size_t(run.y) * c.w + x) * kLanes);
         }
     }
 }
 
-// Adds the coarse values, bilinearly interpolated, to the fine unknowns: fine point (x, y) lies between coarse
-// columns x / 2 and (x + 1) / 2 (the same one when x is even), likewise for rows.
+// Adds the coarse values, bilinearly interpolated, to the fine unknowns: fine point (x, y) lies between
+// coarse columns x / 2 and (x + 1) / 2 (the same one when x is even), likewise for rows.
 template <typename Level>
 void prolong_add(const Level& c, Level& f) {
     float* e = f.e.data();
@@ -284,7 +295,9 @@ void dot(const Level& l, const float* u, const float* v, double (&out)[kLanes]) 
     std::copy_n(sum, kLanes, out);
 }
 
-float spacing_squared(size_t level) { return float(1 << level) * float(1 << level); }
+float spacing_squared(size_t level) {
+    return float(1 << level) * float(1 << level);
+}
 
 }  // namespace
 
@@ -319,8 +332,10 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
         }
     }
 
-    // Full multigrid: the right-hand side on every level, solved on the coarsest, then up one level at a time.
-    for (size_t k = 1; k < levels_.size(); ++k) restrict_to(levels_[k - 1], levels_[k - 1].b.data(), levels_[k]);
+    // Full multigrid: the right-hand side on every level, solved on the coarsest, then up one level at a
+    // time.
+    for (size_t k = 1; k < levels_.size(); ++k)
+        restrict_to(levels_[k - 1], levels_[k - 1].b.data(), levels_[k]);
     const size_t coarsest = levels_.size() - 1;
     zero_unknowns(levels_[coarsest]);
     if (coarsest > 0) v_cycle(coarsest);
@@ -330,10 +345,11 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
         if (k > 0) v_cycle(k);
     }
 
-    // Preconditioned conjugate gradients from there, each channel (lane) with its own step sizes. The operator is
-    // negative definite, and so is the V-cycle's approximation of its inverse: the signs cancel in every ratio.
-    // Vectors: x the solution, the residual in fine.b (the V-cycle's input, which it keeps), direction p,
-    // z = V-cycle(residual) in fine.e, A p in fine.r (zero outside the region, as restriction needs).
+    // Preconditioned conjugate gradients from there, each channel (lane) with its own step sizes. The
+    // operator is negative definite, and so is the V-cycle's approximation of its inverse: the signs cancel
+    // in every ratio. Vectors: x the solution, the residual in fine.b (the V-cycle's input, which it keeps),
+    // direction p, z = V-cycle(residual) in fine.e, A p in fine.r (zero outside the region, as restriction
+    // needs).
     x_ = fine.e;
     compute_residual(fine, 1.f);
     std::swap(fine.b, fine.r);
@@ -371,9 +387,9 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
                 std::copy_n(nr, kLanes, res + i);
             }
         }
-        // Done when this step was small, or when the next one will be: CG's steps shrink at least geometrically, so
-        // the last two give the next (and so the error left) as change^2 / previous change; that saves the
-        // iteration which would only confirm it.
+        // Done when this step was small, or when the next one will be: CG's steps shrink at least
+        // geometrically, so the last two give the next (and so the error left) as change^2 / previous change;
+        // that saves the iteration which would only confirm it.
         const float largest = *std::max_element(change, change + kLanes);
         if (largest <= tol || largest * largest <= tol * previous_change) break;
         previous_change = largest;
@@ -406,16 +422,18 @@ int Multigrid::solve(const std::vector<float>& rhs, std::vector<float>& e, float
 }
 
 std::vector<float> seamless_clone(const std::vector<float>& scene, const std::vector<float>& source,
-                                  const std::vector<uint8_t>& mask, int w, int h, Multigrid& solver, float tol) {
+                                  const std::vector<uint8_t>& mask, int w, int h, Multigrid& solver,
+                                  float tol) {
     const size_t n = size_t(w) * h;
     if (scene.size() != n * kChannels || source.size() != n * kChannels || mask.size() != n) {
         throw Error("poisson: scene, source and mask do not match the grid");
     }
-    // Inside the mask f = source - u, where u is the membrane: harmonic, equal to d = source - scene on the points
-    // next to the mask (so f meets the scene there); the known d's move to the right-hand side. The same discrete
-    // solution as solving for f - scene (whose Laplacian is that of d), but the unknown is smooth except in a thin
-    // layer along the edge: with the solver's CG it took 11 iterations where f - scene took 12 (the three faces of
-    // a 1280-pixel group photo), and the right-hand side lives on the edge only.
+    // Inside the mask f = source - u, where u is the membrane: harmonic, equal to d = source - scene on the
+    // points next to the mask (so f meets the scene there); the known d's move to the right-hand side. The
+    // same discrete solution as solving for f - scene (whose Laplacian is that of d), but the unknown is
+    // smooth except in a thin layer along the edge: with the solver's CG it took 11 iterations where f -
+    // scene took 12 (the three faces of a 1280-pixel group photo), and the right-hand side lives on the edge
+    // only.
     std::vector<float> rhs(n * kChannels, 0.f);
     for (int y = 1; y < h - 1; ++y) {
         for (int x = 1; x < w - 1; ++x) {
@@ -423,7 +441,8 @@ std::vector<float> seamless_clone(const std::vector<float>& scene, const std::ve
             if (!mask[i]) continue;
             for (const size_t q : {i - 1, i + 1, i - w, i + w}) {
                 if (mask[q]) continue;
-                for (int c = 0; c < kChannels; ++c) rhs[i * kChannels + c] -= source[q * kChannels + c] - scene[q * kChannels + c];
+                for (int c = 0; c < kChannels; ++c)
+                    rhs[i * kChannels + c] -= source[q * kChannels + c] - scene[q * kChannels + c];
             }
         }
     }

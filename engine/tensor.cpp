@@ -1,9 +1,9 @@
 #include "animegan/tensor.h"
 
+#include <sys/mman.h>
 #include <algorithm>
 #include <cstdlib>
 #include <new>
-#include <sys/mman.h>
 #include <vector>
 
 namespace animegan {
@@ -11,9 +11,10 @@ namespace {
 
 constexpr size_t kAlignment = 64;  // a cache line, and the widest vector load (AVX-512)
 
-// Activations of a large image are tens of MB each. They are mapped straight from the system and unmapped when
-// released, so freed memory really leaves the process: through malloc, each free of such a block raises glibc's
-// mmap threshold, later large blocks land on the heap, and the resident size creeps up by what it keeps.
+// Activations of a large image are tens of MB each. They are mapped straight from the system and unmapped
+// when released, so freed memory really leaves the process: through malloc, each free of such a block raises
+// glibc's mmap threshold, later large blocks land on the heap, and the resident size creeps up by what it
+// keeps.
 constexpr size_t kMapThreshold = size_t(1) << 20;
 
 size_t byte_size(size_t count) {
@@ -87,11 +88,14 @@ struct BufferPool::State {
 
 BufferPool::BufferPool() : state_(std::make_shared<State>()) {}
 BufferPool::~BufferPool() = default;
-size_t BufferPool::bytes_allocated() const { return state_->allocated; }
-size_t BufferPool::peak_bytes_allocated() const { return state_->peak; }
+size_t BufferPool::bytes_allocated() const {
+    return state_->allocated;
+}
+size_t BufferPool::peak_bytes_allocated() const {
+    return state_->peak;
+}
 
-Tensor::Tensor(int channels, int height, int width)
-    : channels_(channels), height_(height), width_(width) {
+Tensor::Tensor(int channels, int height, int width) : channels_(channels), height_(height), width_(width) {
     const size_t count = size();
     data_ = std::shared_ptr<float>(allocate_floats(count), [count](float* p) { free_floats(p, count); });
 }
@@ -100,7 +104,9 @@ Tensor::Tensor(int channels, int height, int width, BufferPool& pool)
     : channels_(channels), height_(height), width_(width) {
     auto state = pool.state_;
     const auto [data, capacity] = state->acquire(size());
-    data_ = std::shared_ptr<float>(data, [state, capacity](float* p) { state->free.push_back({capacity, p}); });
+    data_ = std::shared_ptr<float>(data, [state, capacity](float* p) {
+        state->free.push_back({capacity, p});
+    });
 }
 
 }  // namespace animegan

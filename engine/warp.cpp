@@ -1,5 +1,5 @@
-// Face crop geometry: one affine map per face (crop pixel -> photo pixel), used forwards to cut the aligned crop
-// and backwards to paste the stylized crop, so the two are exact inverses of each other.
+// Face crop geometry: one affine map per face (crop pixel -> photo pixel), used forwards to cut the aligned
+// crop and backwards to paste the stylized crop, so the two are exact inverses of each other.
 #include "engine/warp.h"
 
 #include <algorithm>
@@ -27,14 +27,17 @@ float sample(const Image& image, double x, double y, int c) {
     const int x0 = int(std::floor(x)), y0 = int(std::floor(y));
     const float fx = float(x - x0), fy = float(y - y0);
     auto at = [&](int xi, int yi) {
-        return float(image.pixels[(size_t(mirror(yi, image.height)) * image.width + mirror(xi, image.width)) * 3 + c]);
+        return float(
+            image.pixels[(size_t(mirror(yi, image.height)) * image.width + mirror(xi, image.width)) * 3 + c]);
     };
     const float top = at(x0, y0) + fx * (at(x0 + 1, y0) - at(x0, y0));
     const float bottom = at(x0, y0 + 1) + fx * (at(x0 + 1, y0 + 1) - at(x0, y0 + 1));
     return top + fy * (bottom - top);
 }
 
-int round_up_to_nested(int n) { return (n - 1 + 15) / 16 * 16 + 1; }
+int round_up_to_nested(int n) {
+    return (n - 1 + 15) / 16 * 16 + 1;
+}
 
 }  // namespace
 
@@ -72,7 +75,8 @@ Image warp_crop(const Image& photo, const Affine& crop_to_photo, int side) {
             double x, y;
             crop_to_photo.apply(u, v, x, y);
             for (int c = 0; c < 3; ++c) {
-                crop.pixels[(size_t(v) * side + u) * 3 + c] = uint8_t(std::lround(std::clamp(sample(photo, x, y, c), 0.f, 255.f)));
+                crop.pixels[(size_t(v) * side + u) * 3 + c] =
+                    uint8_t(std::lround(std::clamp(sample(photo, x, y, c), 0.f, 255.f)));
             }
         }
     }
@@ -114,15 +118,16 @@ std::vector<float> warp_back(const Image& crop, const Affine& crop_to_photo, con
             double u, v;
             to_crop.apply(r.x0 + i, r.y0 + j, u, v);
             if (u < 0 || v < 0 || u > crop.width - 1 || v > crop.height - 1) continue;
-            // Inside the crop all four taps are too (the last column or row takes weight 1 on the one before it),
-            // so no mirroring, and one set of weights serves the three channels.
+            // Inside the crop all four taps are too (the last column or row takes weight 1 on the one before
+            // it), so no mirroring, and one set of weights serves the three channels.
             const int u0 = std::min(int(u), crop.width - 2), v0 = std::min(int(v), crop.height - 2);
             const float fu = float(u - u0), fv = float(v - v0);
             const uint8_t* top = &crop.pixels[(size_t(v0) * crop.width + u0) * 3];
             const uint8_t* bottom = top + size_t(crop.width) * 3;
             float* o = &out[(size_t(j) * r.w + i) * 3];
             for (int c = 0; c < 3; ++c) {
-                const float t = top[c] + fu * (top[c + 3] - top[c]), b = bottom[c] + fu * (bottom[c + 3] - bottom[c]);
+                const float t = top[c] + fu * (top[c + 3] - top[c]),
+                            b = bottom[c] + fu * (bottom[c + 3] - bottom[c]);
                 o[c] = t + fv * (b - t);
             }
         }
@@ -130,7 +135,8 @@ std::vector<float> warp_back(const Image& crop, const Affine& crop_to_photo, con
     return out;
 }
 
-std::vector<uint8_t> blend_mask(const Affine& crop_to_photo, int side, const Rect& r, int photo_w, int photo_h) {
+std::vector<uint8_t> blend_mask(const Affine& crop_to_photo, int side, const Rect& r, int photo_w,
+                                int photo_h) {
     const Affine to_crop = crop_to_photo.inverse();
     const double rx = kEllipseRx * side, ry = kEllipseRy * side, mid = 0.5 * (side - 1);
     std::vector<uint8_t> mask(size_t(r.w) * r.h, 0);
@@ -149,25 +155,28 @@ std::vector<uint8_t> blend_mask(const Affine& crop_to_photo, int side, const Rec
     return mask;
 }
 
-float feather_sigma(int side) { return std::max(0.7f, kFeatherFraction * side); }
+float feather_sigma(int side) {
+    return std::max(0.7f, kFeatherFraction * side);
+}
 
 std::vector<float> feather(const std::vector<uint8_t>& mask, int w, int h, float sigma) {
     // Box widths for three passes whose variances ((width^2 - 1) / 12 each) sum to sigma^2 (Wells 1986): the
-    // largest odd width below the ideal one for `small` passes, two more for the rest. Each pass costs the same
-    // for any width (a running sum), where the Gaussian's cost grew with sigma.
+    // largest odd width below the ideal one for `small` passes, two more for the rest. Each pass costs the
+    // same for any width (a running sum), where the Gaussian's cost grew with sigma.
     constexpr int kPasses = 3;
     const double ideal = std::sqrt(12.0 * sigma * sigma / kPasses + 1);
     int lower = int(std::floor(ideal));
     if (lower % 2 == 0) --lower;
     const double v = 12.0 * sigma * sigma;
-    const int small = std::clamp(
-        int(std::lround((v - kPasses * lower * lower - 4.0 * kPasses * lower - 3.0 * kPasses) / (-4.0 * lower - 4))), 0,
-        kPasses);
+    const int small =
+        std::clamp(int(std::lround((v - kPasses * lower * lower - 4.0 * kPasses * lower - 3.0 * kPasses) /
+                                   (-4.0 * lower - 4))),
+                   0, kPasses);
     int radius[kPasses];
     for (int k = 0; k < kPasses; ++k) radius[k] = (k < small ? lower : lower + 2) / 2;
 
-    // The running sums stay whole numbers below 2^53 (for widths up to ~400), so doubles add and subtract them
-    // exactly: no drift along a row, and the rounding is one division at the end.
+    // The running sums stay whole numbers below 2^53 (for widths up to ~400), so doubles add and subtract
+    // them exactly: no drift along a row, and the rounding is one division at the end.
     std::vector<double> a(mask.begin(), mask.end()), b(mask.size());
     double scale = 1;
     for (int k = 0; k < kPasses; ++k) {  // rows

@@ -37,18 +37,19 @@ struct Rect {
 // rounded up to 16k + 1 so the multigrid levels nest exactly.
 Rect mask_rect(const Affine& crop_to_photo, int side, float feather_sigma);
 
-// The rectangle of an image as floats in 0..255, R, G, B interleaved like Image::pixels; positions outside the
-// image take the nearest edge pixel.
+// The rectangle of an image as floats in 0..255, R, G, B interleaved like Image::pixels; positions outside
+// the image take the nearest edge pixel.
 std::vector<float> image_pixels(const Image& image, const Rect& r);
 
-// The crop warped back into the rectangle, interleaved like image_pixels; positions the crop does not cover take
-// `fallback`'s values (so they add no gradient of their own).
+// The crop warped back into the rectangle, interleaved like image_pixels; positions the crop does not cover
+// take `fallback`'s values (so they add no gradient of their own).
 std::vector<float> warp_back(const Image& crop, const Affine& crop_to_photo, const Rect& r,
                              const std::vector<float>& fallback);
 
-// 1 inside the rounded blend region (an ellipse in crop coordinates, taller than wide like a face, well inside
-// the crop) and inside the photo, else 0; the rectangle's border is always 0.
-std::vector<uint8_t> blend_mask(const Affine& crop_to_photo, int side, const Rect& r, int photo_w, int photo_h);
+// 1 inside the rounded blend region (an ellipse in crop coordinates, taller than wide like a face, well
+// inside the crop) and inside the photo, else 0; the rectangle's border is always 0.
+std::vector<uint8_t> blend_mask(const Affine& crop_to_photo, int side, const Rect& r, int photo_w,
+                                int photo_h);
 
 // Standard deviation of the mask's feathering, in photo pixels, for a crop of `side` photo pixels.
 float feather_sigma(int side);

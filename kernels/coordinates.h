@@ -13,9 +13,12 @@ namespace animegan::kernels {
 inline int pad_source_index(int i, int n, PadMode mode) {
     if (i >= 0 && i < n) return i;
     switch (mode) {
-        case PadMode::Reflect: return i < 0 ? -i : 2 * (n - 1) - i;
-        case PadMode::Replicate: return i < 0 ? 0 : n - 1;
-        case PadMode::Zero: break;
+        case PadMode::Reflect:
+            return i < 0 ? -i : 2 * (n - 1) - i;
+        case PadMode::Replicate:
+            return i < 0 ? 0 : n - 1;
+        case PadMode::Zero:
+            break;
     }
     return -1;
 }
@@ -35,7 +38,9 @@ inline ResizeTaps resize_taps(int dst, int in_size, int out_size, ResizeMode mod
         case ResizeMode::HalfPixel:
             src = std::max((float(dst) + 0.5f) * (float(in_size) / float(out_size)) - 0.5f, 0.f);
             break;
-        case ResizeMode::TfLegacy: src = float(dst) * (float(in_size) / float(out_size)); break;
+        case ResizeMode::TfLegacy:
+            src = float(dst) * (float(in_size) / float(out_size));
+            break;
     }
     const int lo = std::min(int(src), in_size - 1);
     return {lo, std::min(lo + 1, in_size - 1), src - float(lo)};

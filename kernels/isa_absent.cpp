@@ -4,13 +4,19 @@
 namespace animegan::kernels {
 
 #ifndef ANIMEGAN_HAVE_AVX2
-const KernelTable* avx2_kernels() { return nullptr; }
+const KernelTable* avx2_kernels() {
+    return nullptr;
+}
 #endif
 #ifndef ANIMEGAN_HAVE_AVX512
-const KernelTable* avx512_kernels() { return nullptr; }
+const KernelTable* avx512_kernels() {
+    return nullptr;
+}
 #endif
 #ifndef ANIMEGAN_HAVE_NEON
-const KernelTable* neon_kernels() { return nullptr; }
+const KernelTable* neon_kernels() {
+    return nullptr;
+}
 #endif
 
 }  // namespace animegan::kernels

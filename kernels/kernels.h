@@ -26,15 +26,15 @@ struct ConvShape {
 enum class PadMode : uint8_t { Reflect, Zero, Replicate };
 
 struct PadShape {
-    int height, width;                     // input plane
-    int top, bottom, left, right;          // output is (height + top + bottom) x (width + left + right)
+    int height, width;             // input plane
+    int top, bottom, left, right;  // output is (height + top + bottom) x (width + left + right)
     PadMode mode;
 };
 
 enum class ResizeMode : uint8_t {
     AlignCorners,  // src = dst * (in - 1) / (out - 1)
     HalfPixel,     // src = (dst + 0.5) * in / out - 0.5, clamped at 0 (PyTorch align_corners=False)
-    TfLegacy,      // src = dst * in / out (TF1 resize_bilinear, align_corners=False, half_pixel_centers=False)
+    TfLegacy,  // src = dst * in / out (TF1 resize_bilinear, align_corners=False, half_pixel_centers=False)
 };
 
 struct ResizeShape {
@@ -45,8 +45,8 @@ struct ResizeShape {
 struct KernelTable {
     const char* isa;  // "scalar", "avx2", "avx512", "neon"
 
-    // output[oc] = bias[oc] (or 0) + sum over the group's input channels and taps, for oc in [oc_begin, oc_end).
-    // weight is [out_channels, in_channels / groups, kernel_h, kernel_w]; bias may be null.
+    // output[oc] = bias[oc] (or 0) + sum over the group's input channels and taps, for oc in [oc_begin,
+    // oc_end). weight is [out_channels, in_channels / groups, kernel_h, kernel_w]; bias may be null.
     void (*conv2d)(const ConvShape& shape, const float* input, const float* weight, const float* bias,
                    float* output, int oc_begin, int oc_end);
 
@@ -80,9 +80,9 @@ struct KernelTable {
     // TensorFlow's SAME padding for this pool (padding never wins the max).
     void (*max_pool_2x2)(int height, int width, const float* input, float* output, int c_begin, int c_end);
 
-    // Winograd convolution for dense (groups = 1) stride-1 convolutions with 3x3 kernels (F(4x4, 3x3): 4x fewer
-    // multiply-adds than conv2d) and 7x7 kernels (F(2x2, 7x7): 3.1x fewer), at some 10x conv2d's rounding
-    // error (kernels/winograd.h). The weights are transformed once, by the same table, into
+    // Winograd convolution for dense (groups = 1) stride-1 convolutions with 3x3 kernels (F(4x4, 3x3): 4x
+    // fewer multiply-adds than conv2d) and 7x7 kernels (F(2x2, 7x7): 3.1x fewer), at some 10x conv2d's
+    // rounding error (kernels/winograd.h). The weights are transformed once, by the same table, into
     // winograd_weight_floats floats; each call needs winograd_scratch_floats(shape) floats of scratch of its
     // own (one per thread). Otherwise conv_winograd is conv2d: same padded input, shape and channel range.
     // Null in a table without it.
@@ -90,8 +90,8 @@ struct KernelTable {
     void (*winograd_transform_weights)(int kernel, const float* weight, int out_channels, int in_channels,
                                        float* transformed);
     size_t (*winograd_scratch_floats)(const ConvShape& shape);
-    void (*conv_winograd)(const ConvShape& shape, const float* input, const float* transformed, const float* bias,
-                          float* output, int oc_begin, int oc_end, float* scratch);
+    void (*conv_winograd)(const ConvShape& shape, const float* input, const float* transformed,
+                          const float* bias, float* output, int oc_begin, int oc_end, float* scratch);
 };
 
 // The scalar reference: plain C++ loops, the test oracle and the fallback on every CPU.

@@ -1,5 +1,6 @@
-// Scalar reference kernels: the simplest correct loops, written so a compiler can still vectorize the unit-stride
-// inner loops. They are the oracle the SIMD variants are tested against and the fallback on any CPU.
+// Scalar reference kernels: the simplest correct loops, written so a compiler can still vectorize the
+// unit-stride inner loops. They are the oracle the SIMD variants are tested against and the fallback on any
+// CPU.
 #include <algorithm>
 #include <cmath>
 
@@ -10,8 +11,8 @@
 namespace animegan::kernels {
 namespace {
 
-void conv2d_scalar(const ConvShape& s, const float* input, const float* weight, const float* bias, float* output,
-                   int oc_begin, int oc_end) {
+void conv2d_scalar(const ConvShape& s, const float* input, const float* weight, const float* bias,
+                   float* output, int oc_begin, int oc_end) {
     const int in_per_group = s.in_channels / s.groups;
     const int out_per_group = s.out_channels / s.groups;
     const size_t in_plane = size_t(s.in_height) * s.in_width;
@@ -32,7 +33,8 @@ void conv2d_scalar(const ConvShape& s, const float* input, const float* weight, 
                         if (s.stride == 1) {
                             for (int ox = 0; ox < s.out_width; ++ox) out_row[ox] += tap * in_row[ox];
                         } else {
-                            for (int ox = 0; ox < s.out_width; ++ox) out_row[ox] += tap * in_row[ox * s.stride];
+                            for (int ox = 0; ox < s.out_width; ++ox)
+                                out_row[ox] += tap * in_row[ox * s.stride];
                         }
                     }
                 }

@@ -52,10 +52,14 @@ int main(int argc, char** argv) {
             options.style = value();
         } else if (arg == "--upsample") {
             const std::string mode = value();
-            if (mode == "align_corners") options.upsample = animegan::Upsample::AlignCorners;
-            else if (mode == "half_pixel") options.upsample = animegan::Upsample::HalfPixel;
-            else if (mode == "tf_legacy") options.upsample = animegan::Upsample::TfLegacy;
-            else fail("unknown --upsample mode '" + mode + "' (align_corners, half_pixel or tf_legacy)");
+            if (mode == "align_corners")
+                options.upsample = animegan::Upsample::AlignCorners;
+            else if (mode == "half_pixel")
+                options.upsample = animegan::Upsample::HalfPixel;
+            else if (mode == "tf_legacy")
+                options.upsample = animegan::Upsample::TfLegacy;
+            else
+                fail("unknown --upsample mode '" + mode + "' (align_corners, half_pixel or tf_legacy)");
         } else if (arg == "--norm-eps") {
             char* end = nullptr;
             const std::string v = value();
@@ -78,7 +82,8 @@ int main(int argc, char** argv) {
     try {
         const auto start = std::chrono::steady_clock::now();
         const animegan::ConvertResult r = animegan::convert_to_gguf(input, output, options);
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         std::printf("%s -> %s: style \"%s\"%s, %zu tensors%s, %.0f ms\n", input.c_str(), output.c_str(),
                     r.style.c_str(), r.recognized ? " (known release)" : "", r.tensor_count,
                     r.style_attention ? ", with style attention" : "", ms);

@@ -24,8 +24,12 @@ namespace {
 
 constexpr size_t kMaxWeightFileBytes = size_t(1) << 31;
 
-bool is_zip(const std::vector<uint8_t>& b) { return b.size() >= 4 && std::memcmp(b.data(), "PK\x03\x04", 4) == 0; }
-bool is_tflite(const std::vector<uint8_t>& b) { return b.size() >= 8 && std::memcmp(b.data() + 4, "TFL3", 4) == 0; }
+bool is_zip(const std::vector<uint8_t>& b) {
+    return b.size() >= 4 && std::memcmp(b.data(), "PK\x03\x04", 4) == 0;
+}
+bool is_tflite(const std::vector<uint8_t>& b) {
+    return b.size() >= 8 && std::memcmp(b.data() + 4, "TFL3", 4) == 0;
+}
 
 ConvertResult import_tflite(const SourceFile& source, const ConvertOptions& options, GgufWriter& out) {
     const TfliteModel model = parse_tflite(source.bytes.data(), source.bytes.size(), source.path);

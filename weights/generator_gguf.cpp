@@ -19,15 +19,17 @@ size_t write_generator(const TensorMap& tensors, const GeneratorHyperParams& par
             throw Error(label + ": not an AnimeGANv2 generator: missing tensor '" + spec.name + "'");
         }
         if (it->second.shape != spec.shape) {
-            throw Error(label + ": tensor '" + spec.name + "' has shape " + model::shape_string(it->second.shape) +
-                        ", expected " + model::shape_string(spec.shape));
+            throw Error(label + ": tensor '" + spec.name + "' has shape " +
+                        model::shape_string(it->second.shape) + ", expected " +
+                        model::shape_string(spec.shape));
         }
     }
     for (const auto& [name, tensor] : tensors) {
         if (!expected.count(name)) throw Error(label + ": unexpected tensor '" + name + "'");
     }
     if (params.norm_groups < 0 || (params.norm_groups != 0 && 32 % params.norm_groups != 0)) {
-        throw Error("norm groups must be 0 (instance norm) or divide 32, got " + std::to_string(params.norm_groups));
+        throw Error("norm groups must be 0 (instance norm) or divide 32, got " +
+                    std::to_string(params.norm_groups));
     }
     if (!(params.norm_eps > 0.f && params.norm_eps < 1.f)) throw Error("norm epsilon must be in (0, 1)");
 

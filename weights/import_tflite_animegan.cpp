@@ -55,7 +55,7 @@ std::string dims(const std::vector<int32_t>& shape) {
 // The operator graph with QUANTIZE / DEQUANTIZE looked through: every tensor has a root (the tensor it is a
 // requantized copy of), and the other operators are indexed by the roots they read and write.
 class Graph {
-public:
+  public:
     Graph(const TfliteModel& m, const std::string& label) : m_(m), label_(label) {
         const size_t n = m.tensors.size();
         root_.resize(n);
@@ -66,7 +66,8 @@ public:
         for (size_t i = 0; i < m.operators.size(); ++i) {
             const TfliteOperator& op = m.operators[i];
             if (is_requant(op)) {
-                if (op.inputs.size() != 1 || op.outputs.size() != 1 || op.inputs[0] < 0 || op.outputs[0] < 0) {
+                if (op.inputs.size() != 1 || op.outputs.size() != 1 || op.inputs[0] < 0 ||
+                    op.outputs[0] < 0) {
                     fail(int(i), "malformed");
                 }
                 root_[op.outputs[0]] = root_[op.inputs[0]];
@@ -82,16 +83,19 @@ public:
 
     const TfliteOperator& op(int i) const { return m_.operators[i]; }
     int root(int tensor) const {
-        if (tensor < 0 || size_t(tensor) >= root_.size()) fail("tensor index " + std::to_string(tensor) + " out of range");
+        if (tensor < 0 || size_t(tensor) >= root_.size())
+            fail("tensor index " + std::to_string(tensor) + " out of range");
         return root_[size_t(tensor)];
     }
     int input(int op_index, size_t slot) const {
         const TfliteOperator& o = op(op_index);
-        if (slot >= o.inputs.size() || o.inputs[slot] < 0) fail(op_index, "input " + std::to_string(slot) + " missing");
+        if (slot >= o.inputs.size() || o.inputs[slot] < 0)
+            fail(op_index, "input " + std::to_string(slot) + " missing");
         return root(o.inputs[slot]);
     }
     int output(int op_index) const {
-        if (op(op_index).outputs.size() != 1 || op(op_index).outputs[0] < 0) fail(op_index, "one output expected");
+        if (op(op_index).outputs.size() != 1 || op(op_index).outputs[0] < 0)
+            fail(op_index, "one output expected");
         return root(op(op_index).outputs[0]);
     }
     int producer(int tensor) const { return producer_[root(tensor)]; }
@@ -102,7 +106,8 @@ public:
     bool is_constant(int tensor) const {
         const int t = root(tensor);
         const int buffer = m_.tensors[t].buffer;
-        return producer_[t] < 0 && buffer > 0 && size_t(buffer) < m_.buffers.size() && m_.buffers[buffer].second > 0;
+        return producer_[t] < 0 && buffer > 0 && size_t(buffer) < m_.buffers.size() &&
+               m_.buffers[buffer].second > 0;
     }
     std::vector<float> constant(int op_index, size_t slot, size_t count) const {
         const int t = input(op_index, slot);
@@ -125,17 +130,20 @@ public:
             if (std::find(found.begin(), found.end(), i) == found.end()) found.push_back(i);
         }
         if (found.size() != 1) {
-            throw Error(label_ + ": AnimeGANv2 graph: " + what + ": expected one " + type + " reading " + name(tensor) +
-                        (other >= 0 ? " and " + name(other) : "") + ", found " + std::to_string(found.size()));
+            throw Error(label_ + ": AnimeGANv2 graph: " + what + ": expected one " + type + " reading " +
+                        name(tensor) + (other >= 0 ? " and " + name(other) : "") + ", found " +
+                        std::to_string(found.size()));
         }
         return found[0];
     }
 
     [[noreturn]] void fail(int op_index, const std::string& why) const {
-        throw Error(label_ + ": AnimeGANv2 graph: operator #" + std::to_string(op_index) + " " + op(op_index).op +
-                    ": " + why);
+        throw Error(label_ + ": AnimeGANv2 graph: operator #" + std::to_string(op_index) + " " +
+                    op(op_index).op + ": " + why);
     }
-    [[noreturn]] void fail(const std::string& why) const { throw Error(label_ + ": AnimeGANv2 graph: " + why); }
+    [[noreturn]] void fail(const std::string& why) const {
+        throw Error(label_ + ": AnimeGANv2 graph: " + why);
+    }
 
     // Every operator must belong to the generator.
     void check_all_visited() const {
@@ -143,7 +151,7 @@ public:
             if (!visited_[i]) fail(int(i), "is not part of the generator");
     }
 
-private:
+  private:
     static bool is_requant(const TfliteOperator& op) { return op.op == "QUANTIZE" || op.op == "DEQUANTIZE"; }
     bool reads(int op_index, int tensor) const {
         for (int32_t t : op(op_index).inputs)
@@ -169,7 +177,8 @@ struct Found {
 
 void take_weight(Graph& g, Found& f, int op_index, size_t slot, const std::string& name, FloatTensor t) {
     const int tensor = g.input(op_index, slot);
-    if (!f.weights_used.insert(tensor).second) g.fail(op_index, name + ": " + g.name(tensor) + " is used twice");
+    if (!f.weights_used.insert(tensor).second)
+        g.fail(op_index, name + ": " + g.name(tensor) + " is used twice");
     f.tensors[name] = std::move(t);
 }
 
@@ -220,7 +229,8 @@ FloatTensor to_torch_layout(const std::vector<float>& v, const model::ConvLayer&
         for (int i = 0; i < in; ++i)
             for (int y = 0; y < k; ++y)
                 for (int x = 0; x < k; ++x) {
-                    const size_t src = l.groups == 1 ? ((size_t(o) * k + y) * k + x) * in + i : (size_t(y) * k + x) * out + o;
+                    const size_t src = l.groups == 1 ? ((size_t(o) * k + y) * k + x) * in + i
+                                                     : (size_t(y) * k + x) * out + o;
                     t.data[((size_t(o) * in + i) * k + y) * k + x] = v[src];
                 }
     return t;
@@ -237,13 +247,13 @@ void match_conv(Graph& g, Found& f, int op_index, const model::ConvLayer& l) {
     const std::vector<int32_t> want = depthwise ? std::vector<int32_t>{1, l.kernel, l.kernel, l.out}
                                                 : std::vector<int32_t>{l.out, l.kernel, l.kernel, l.in};
     if (g.shape(filter) != want) {
-        g.fail(op_index, l.name + ": filter " + g.name(filter) + " has shape " + dims(g.shape(filter)) + ", expected " +
-                             dims(want));
+        g.fail(op_index, l.name + ": filter " + g.name(filter) + " has shape " + dims(g.shape(filter)) +
+                             ", expected " + dims(want));
     }
     if (op.stride_h != l.stride || op.stride_w != l.stride || op.dilation_h != 1 || op.dilation_w != 1) {
-        g.fail(op_index, l.name + ": stride " + std::to_string(op.stride_h) + "x" + std::to_string(op.stride_w) +
-                             " (dilation " + std::to_string(op.dilation_h) + "), expected stride " +
-                             std::to_string(l.stride) + " without dilation");
+        g.fail(op_index, l.name + ": stride " + std::to_string(op.stride_h) + "x" +
+                             std::to_string(op.stride_w) + " (dilation " + std::to_string(op.dilation_h) +
+                             "), expected stride " + std::to_string(l.stride) + " without dilation");
     }
     if ((op.padding != TfliteOperator::Padding::Valid && l.kernel > 1) || op.fused_activation != "NONE" ||
         (depthwise && op.depth_multiplier != 1)) {
@@ -259,7 +269,8 @@ void match_conv(Graph& g, Found& f, int op_index, const model::ConvLayer& l) {
     } else if (has_bias) {
         // Our regular convolutions have no bias: the TF release's are all zero; anything else we cannot run.
         for (float b : g.constant(op_index, 2, size_t(l.out)))
-            if (b != 0.f) g.fail(op_index, l.name + ": bias " + g.name(g.input(op_index, 2)) + " is not zero");
+            if (b != 0.f)
+                g.fail(op_index, l.name + ": bias " + g.name(g.input(op_index, 2)) + " is not zero");
     }
     g.visit(op_index);
 }
@@ -274,8 +285,8 @@ int match_conv_input(Graph& g, Found& f, int op_index, const Step& s, const std:
             g.fail(op_index, l.name + ": expected a REFLECT MIRROR_PAD before it");
         }
         const std::vector<float> pads = g.constant(prod, 1, 8);
-        const std::vector<float> want = {0, 0, float(l.pad.top), float(l.pad.bottom), float(l.pad.left),
-                                         float(l.pad.right), 0, 0};
+        const std::vector<float> want = {
+            0, 0, float(l.pad.top), float(l.pad.bottom), float(l.pad.left), float(l.pad.right), 0, 0};
         if (pads != want) g.fail(prod, l.name + ": paddings differ from the layer's");
         g.visit(prod);
         in = g.input(prod, 0);
@@ -284,7 +295,8 @@ int match_conv_input(Graph& g, Found& f, int op_index, const Step& s, const std:
         g.fail(prod, l.name + ": unexpected padding before a 1x1 convolution");
     }
     if (s.resize != Step::Resize::None) {
-        if (prod < 0 || g.op(prod).op != "RESIZE_BILINEAR") g.fail(op_index, l.name + ": expected RESIZE_BILINEAR before it");
+        if (prod < 0 || g.op(prod).op != "RESIZE_BILINEAR")
+            g.fail(op_index, l.name + ": expected RESIZE_BILINEAR before it");
         const TfliteOperator& r = g.op(prod);
         const Upsample mode = r.half_pixel_centers ? Upsample::HalfPixel
                               : r.align_corners    ? Upsample::AlignCorners
@@ -326,7 +338,8 @@ size_t count_ops(const TfliteModel& m, std::initializer_list<const char*> types)
 // Cheap checks that tell the generator from other graphs; false with the first difference.
 bool looks_like_generator(const TfliteModel& m, const std::vector<Step>& steps, std::string& mismatch) {
     const size_t convs = count_ops(m, {"CONV_2D", "DEPTHWISE_CONV_2D"});
-    const size_t want_dw = size_t(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.layer->groups > 1; }));
+    const size_t want_dw =
+        size_t(std::count_if(steps.begin(), steps.end(), [](const Step& s) { return s.layer->groups > 1; }));
     const size_t dw = count_ops(m, {"DEPTHWISE_CONV_2D"}), resizes = count_ops(m, {"RESIZE_BILINEAR"});
     if (convs != steps.size()) {
         mismatch = std::to_string(steps.size()) + " convolutions expected, found " + std::to_string(convs);
@@ -339,7 +352,8 @@ bool looks_like_generator(const TfliteModel& m, const std::vector<Step>& steps, 
         mismatch = "2 RESIZE_BILINEAR expected, found " + std::to_string(resizes);
     } else {
         const std::vector<int32_t>& in = m.tensors[m.inputs[0]].shape;
-        if (in.size() != 4 || in[3] != 3) mismatch = "input of shape " + dims(in) + " is not an NHWC RGB image";
+        if (in.size() != 4 || in[3] != 3)
+            mismatch = "input of shape " + dims(in) + " is not an NHWC RGB image";
     }
     return mismatch.empty();
 }
@@ -356,7 +370,8 @@ bool import_tflite_animegan(const TfliteModel& model, const SourceFile& source, 
     Found f;
     std::vector<int> conv_ops;
     for (size_t i = 0; i < model.operators.size(); ++i)
-        if (model.operators[i].op == "CONV_2D" || model.operators[i].op == "DEPTHWISE_CONV_2D") conv_ops.push_back(int(i));
+        if (model.operators[i].op == "CONV_2D" || model.operators[i].op == "DEPTHWISE_CONV_2D")
+            conv_ops.push_back(int(i));
 
     const int graph_input = g.root(model.inputs[0]);
     int current = graph_input;       // the output of the previous layer: the next layer's input
@@ -367,7 +382,8 @@ bool import_tflite_animegan(const TfliteModel& model, const SourceFile& source, 
         const model::ConvLayer& l = *s.layer;
         const int op_index = conv_ops[k];
         match_conv(g, f, op_index, l);
-        const std::vector<int32_t>& target = s.resize == Step::Resize::ToHalf ? half_size : g.shape(graph_input);
+        const std::vector<int32_t>& target =
+            s.resize == Step::Resize::ToHalf ? half_size : g.shape(graph_input);
         const int in = match_conv_input(g, f, op_index, s, target);
         if (in != current) {
             g.fail(op_index, l.name + ": reads " + g.name(in) + ", expected the previous layer's output " +
@@ -378,7 +394,8 @@ bool import_tflite_animegan(const TfliteModel& model, const SourceFile& source, 
         if (!l.norm.empty()) current = match_layer_norm(g, f, current, l);
         if (l.leaky_relu) {
             const int act = g.only_user(current, "LEAKY_RELU", l.name + " (activation)");
-            if (std::abs(g.op(act).alpha - 0.2f) > 1e-6f) g.fail(act, l.name + ": LeakyReLU alpha must be 0.2");
+            if (std::abs(g.op(act).alpha - 0.2f) > 1e-6f)
+                g.fail(act, l.name + ": LeakyReLU alpha must be 0.2");
             g.visit(act);
             current = g.output(act);
         }

@@ -19,11 +19,12 @@ struct KnownModel {
     const char* style;
 };
 
-// `git hash-object` of the released files: the front-camera model of MediaPipe's early releases, and the one in
-// the npm package @mediapipe/face_detection 0.4.1657300184.
+// `git hash-object` of the released files: the front-camera model of MediaPipe's early releases, and the one
+// in the npm package @mediapipe/face_detection 0.4.1657300184.
 constexpr KnownModel kKnownModels[] = {
-    {"419e1a8a1009db640c4fb84bb83cc3440b07c04e", "BlazeFace front"},        // face_detection_front.tflite
-    {"659bce89647e80ad94bf8be7620e1bc19422d2a8", "BlazeFace short range"},  // face_detection_short_range.tflite
+    {"419e1a8a1009db640c4fb84bb83cc3440b07c04e", "BlazeFace front"},  // face_detection_front.tflite
+    {"659bce89647e80ad94bf8be7620e1bc19422d2a8",
+     "BlazeFace short range"},  // face_detection_short_range.tflite
 };
 
 // Thrown while walking the graph when it is not BlazeFace; becomes the recognizer's `mismatch`.
@@ -39,7 +40,7 @@ std::string shape_text(const std::vector<int32_t>& shape) {
 
 // Walks the graph: finds the operator that consumes a tensor, marks it used, and reads constant operands.
 class GraphWalker {
-public:
+  public:
     explicit GraphWalker(const TfliteModel& model) : m_(model), used_(model.operators.size(), false) {}
 
     const TfliteModel& model() const { return m_; }
@@ -64,8 +65,8 @@ public:
         if (has_data(tensor)) return tensor;
         for (size_t i = 0; i < m_.operators.size(); ++i) {
             const TfliteOperator& o = m_.operators[i];
-            if (o.op == "DEQUANTIZE" && o.outputs.size() == 1 && o.outputs[0] == tensor && o.inputs.size() == 1 &&
-                has_data(o.inputs[0])) {
+            if (o.op == "DEQUANTIZE" && o.outputs.size() == 1 && o.outputs[0] == tensor &&
+                o.inputs.size() == 1 && has_data(o.inputs[0])) {
                 used_[i] = true;
                 return o.inputs[0];
             }
@@ -89,7 +90,7 @@ public:
         return nullptr;
     }
 
-private:
+  private:
     bool has_data(int tensor) const {
         if (tensor < 0 || size_t(tensor) >= m_.tensors.size()) return false;
         const int b = m_.tensors[tensor].buffer;
@@ -113,9 +114,10 @@ void take_conv(GraphWalker& g, const TfliteOperator& op, const std::string& name
     const int w = g.constant(op.inputs[1], name), b = g.constant(op.inputs[2], name);
     const std::vector<int32_t> want = depthwise ? std::vector<int32_t>{1, kernel, kernel, out}
                                                 : std::vector<int32_t>{out, kernel, kernel, in};
-    expect(g.shape(w) == want, name + ": weight '" + g.name(w) + "' is " + shape_text(g.shape(w)) + ", expected " +
-                                   shape_text(want));
-    expect(g.shape(b) == std::vector<int32_t>{out}, name + ": bias '" + g.name(b) + "' is " + shape_text(g.shape(b)));
+    expect(g.shape(w) == want, name + ": weight '" + g.name(w) + "' is " + shape_text(g.shape(w)) +
+                                   ", expected " + shape_text(want));
+    expect(g.shape(b) == std::vector<int32_t>{out},
+           name + ": bias '" + g.name(b) + "' is " + shape_text(g.shape(b)));
     expect(op.dilation_h == 1 && op.dilation_w == 1 && op.fused_activation == "NONE" &&
                (!depthwise || op.depth_multiplier == 1),
            name + ": dilation, fused activation or depth multiplier differs");
@@ -143,8 +145,8 @@ int walk_block(GraphWalker& g, int x, int index, const BlazeBlockSpec& b, Tensor
     const std::string name = model::blaze_block_name(index);
     const TfliteOperator& dw = g.consumer(x, "DEPTHWISE_CONV_2D", name);
     expect(dw.stride_h == b.stride && dw.stride_w == b.stride, name + ": depthwise stride is " +
-                                                                   std::to_string(dw.stride_h) + ", expected " +
-                                                                   std::to_string(b.stride));
+                                                                   std::to_string(dw.stride_h) +
+                                                                   ", expected " + std::to_string(b.stride));
     take_conv(g, dw, name + ".depthwise", b.in, b.in, model::kBlazeDepthwiseKernel, tensors);
     const TfliteOperator& pw = g.consumer(dw.outputs[0], "CONV_2D", name);
     expect(pw.stride_h == 1 && pw.stride_w == 1, name + ": pointwise conv has a stride");
@@ -170,7 +172,8 @@ int walk_block(GraphWalker& g, int x, int index, const BlazeBlockSpec& b, Tensor
     const int conv_out = pw.outputs[0];
     const TfliteOperator& add = g.consumer(conv_out, "ADD", name);
     const bool joins = add.inputs.size() == 2 && (add.inputs[0] == residual || add.inputs[1] == residual);
-    expect(joins && add.fused_activation == "NONE", name + ": ADD does not join the residual and the pointwise conv");
+    expect(joins && add.fused_activation == "NONE",
+           name + ": ADD does not join the residual and the pointwise conv");
     return g.consumer(add.outputs[0], "RELU", name).outputs[0];
 }
 
@@ -183,7 +186,8 @@ std::pair<int, int> walk_head(GraphWalker& g, int feature, const BlazeHeadSpec& 
         const int values = k == 0 ? 1 : model::kBlazeCoords;
         const std::string name = std::string(h.name) + (k == 0 ? ".classifier" : ".regressor");
         const TfliteOperator& conv = g.consumer(feature, "CONV_2D", name, [&](const TfliteOperator& o) {
-            return o.inputs.size() >= 2 && !g.shape(o.inputs[1]).empty() && g.shape(o.inputs[1])[0] == h.anchors * values;
+            return o.inputs.size() >= 2 && !g.shape(o.inputs[1]).empty() &&
+                   g.shape(o.inputs[1])[0] == h.anchors * values;
         });
         expect(conv.stride_h == 1 && conv.stride_w == 1, name + ": conv has a stride");
         take_conv(g, conv, name, h.anchors * values, h.channels, 1, tensors);
@@ -198,8 +202,9 @@ std::pair<int, int> walk_head(GraphWalker& g, int feature, const BlazeHeadSpec& 
 // The graph output CONCATENATION of the heads' reshaped tensors, in head order along the anchor axis.
 void walk_concat(GraphWalker& g, const std::vector<int>& parts, int output, const std::string& what) {
     const TfliteOperator& concat = g.consumer(parts[0], "CONCATENATION", what);
-    expect(std::vector<int>(concat.inputs.begin(), concat.inputs.end()) == parts && (concat.axis == 1 || concat.axis == -2) &&
-               concat.outputs[0] == output && concat.fused_activation == "NONE",
+    expect(std::vector<int>(concat.inputs.begin(), concat.inputs.end()) == parts &&
+               (concat.axis == 1 || concat.axis == -2) && concat.outputs[0] == output &&
+               concat.fused_activation == "NONE",
            what + ": not the concatenation of the heads along the anchors");
 }
 
@@ -213,7 +218,8 @@ int find_output(const TfliteModel& m, const std::vector<int32_t>& shape) {
 // Follows the whole graph; fills `tensors` (our names and layouts) or throws NotBlazeFace.
 void walk_graph(const TfliteModel& m, TensorMap& tensors) {
     const int size = model::kBlazeInputSize;
-    expect(m.inputs.size() == 1 && m.outputs.size() == 2, "the graph does not have one input and two outputs");
+    expect(m.inputs.size() == 1 && m.outputs.size() == 2,
+           "the graph does not have one input and two outputs");
     const int input = m.inputs[0];
     expect(m.tensors.at(size_t(input)).shape == std::vector<int32_t>{1, size, size, 3} &&
                m.tensors[input].type == TfliteType::Float32,
@@ -245,8 +251,9 @@ void walk_graph(const TfliteModel& m, TensorMap& tensors) {
 
 }  // namespace
 
-bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source, const ConvertOptions& options,
-                             GgufWriter& out, ConvertResult& result, std::string& mismatch) {
+bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source,
+                             const ConvertOptions& options, GgufWriter& out, ConvertResult& result,
+                             std::string& mismatch) {
     TensorMap tensors;
     try {
         walk_graph(model, tensors);
@@ -255,8 +262,9 @@ bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source,
         return false;
     }
     if (options.upsample || options.norm_eps || options.norm_groups) {
-        throw Error(source.path + ": is a BlazeFace face detector; --upsample, --norm-eps and --norm-groups apply "
-                                  "to AnimeGANv2 generators only");
+        throw Error(source.path +
+                    ": is a BlazeFace face detector; --upsample, --norm-eps and --norm-groups apply "
+                    "to AnimeGANv2 generators only");
     }
     result.architecture = "blazeface";
     result.style = file_stem(source.path);
@@ -268,8 +276,8 @@ bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source,
     }
     if (!options.style.empty()) result.style = options.style;
 
-    // The anchor and decoding constants of MediaPipe's face_detection_short_range graph (SsdAnchorsCalculator,
-    // TensorsToDetectionsCalculator); the front model's graph uses the same ones.
+    // The anchor and decoding constants of MediaPipe's face_detection_short_range graph
+    // (SsdAnchorsCalculator, TensorsToDetectionsCalculator); the front model's graph uses the same ones.
     out.set_u32("blazeface.input_size", model::kBlazeInputSize);
     out.set_f32("blazeface.anchor_offset", 0.5f);
     out.set_f32("blazeface.box_scale", float(model::kBlazeInputSize));
@@ -278,12 +286,14 @@ bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source,
     for (const model::TensorSpec& spec : specs) {
         const FloatTensor& t = tensors.at(spec.name);
         if (t.shape != spec.shape) {
-            throw Error(source.path + ": tensor '" + spec.name + "' came out as " + model::shape_string(t.shape));
+            throw Error(source.path + ": tensor '" + spec.name + "' came out as " +
+                        model::shape_string(t.shape));
         }
         const bool half = options.f16 && t.shape.size() > 1;
         out.add_tensor(spec.name, t.shape, t.data.data(), half ? GgufType::F16 : GgufType::F32);
     }
-    if (tensors.size() != specs.size()) throw Error(source.path + ": BlazeFace importer produced extra tensors");
+    if (tensors.size() != specs.size())
+        throw Error(source.path + ": BlazeFace importer produced extra tensors");
     result.tensor_count = specs.size();
     return true;
 }

@@ -27,7 +27,8 @@ constexpr KnownRelease kKnownReleases[] = {
 
 }  // namespace
 
-ConvertResult import_torch_generator(const SourceFile& source, const ConvertOptions& options, GgufWriter& writer) {
+ConvertResult import_torch_generator(const SourceFile& source, const ConvertOptions& options,
+                                     GgufWriter& writer) {
     const std::string& input_path = source.path;
     ConvertResult result;
     result.architecture = "animeganv2";

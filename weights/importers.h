@@ -38,15 +38,17 @@ size_t write_generator(const TensorMap& tensors, const GeneratorHyperParams& par
                        const std::string& label, GgufWriter& out);
 
 // A PyTorch zip checkpoint of the port's Generator.
-ConvertResult import_torch_generator(const SourceFile& source, const ConvertOptions& options, GgufWriter& out);
+ConvertResult import_torch_generator(const SourceFile& source, const ConvertOptions& options,
+                                     GgufWriter& out);
 
-// A TFLite graph: tries each known model in turn. A recognizer returns false and explains the first thing that
-// did not match in `mismatch` when the graph is not its model; once it has recognized the graph, any problem
-// is an Error.
+// A TFLite graph: tries each known model in turn. A recognizer returns false and explains the first thing
+// that did not match in `mismatch` when the graph is not its model; once it has recognized the graph, any
+// problem is an Error.
 bool import_tflite_animegan(const TfliteModel& model, const SourceFile& source, const ConvertOptions& options,
                             GgufWriter& out, ConvertResult& result, std::string& mismatch);
-bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source, const ConvertOptions& options,
-                             GgufWriter& out, ConvertResult& result, std::string& mismatch);
+bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source,
+                             const ConvertOptions& options, GgufWriter& out, ConvertResult& result,
+                             std::string& mismatch);
 
 // The style name: options.style, else the name of a known release, else the file's stem.
 std::string file_stem(const std::string& path);

@@ -28,8 +28,8 @@ struct Image {
 // allocate. 100 megapixels is well past any camera photo.
 constexpr int64_t kMaxImagePixels = 100'000'000;
 
-Image load_image(const std::string& path);                 // JPEG, PNG, BMP (anything stb_image reads)
-void save_image(const std::string& path, const Image& image);  // .png, .jpg/.jpeg or .bmp, by extension
+Image load_image(const std::string& path);                      // JPEG, PNG, BMP (anything stb_image reads)
+void save_image(const std::string& path, const Image& image);   // .png, .jpg/.jpeg or .bmp, by extension
 Image resize_image(const Image& image, int width, int height);  // bilinear, for downscaling large photos
 Image side_by_side(const Image& left, const Image& right);      // right scaled to left's height
 
@@ -38,9 +38,9 @@ enum class Upsample { AlignCorners, HalfPixel, TfLegacy };
 const char* upsample_name(Upsample mode);  // "align_corners", "half_pixel", "tf_legacy"
 
 struct ModelInfo {
-    std::string style;             // human name, e.g. "Face Paint v2"
-    std::string source_file;       // file the weights were converted from
-    std::string source_hash;       // its git blob id
+    std::string style;        // human name, e.g. "Face Paint v2"
+    std::string source_file;  // file the weights were converted from
+    std::string source_hash;  // its git blob id
     Upsample upsample = Upsample::AlignCorners;
     float norm_eps = 1e-5f;
     int norm_groups = 1;           // 0 = one group per channel (instance norm)
@@ -58,7 +58,7 @@ constexpr int kMinSide = 8;
 constexpr int64_t kMaxInputPixels = 4096 * 4096;
 
 class Generator {
-public:
+  public:
     // Memory-maps the GGUF file and checks that every tensor the architecture needs is present with its exact
     // shape. threads <= 0 uses every hardware thread.
     static Generator load(const std::string& gguf_path, int threads = 0);
@@ -79,7 +79,7 @@ public:
     // Peak bytes of activation buffers held during the last forward pass.
     size_t last_peak_activation_bytes() const;
 
-private:
+  private:
     struct Impl;
     explicit Generator(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

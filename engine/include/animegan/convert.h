@@ -19,8 +19,8 @@ struct ConvertOptions {
 struct ConvertResult {
     std::string architecture;  // "animeganv2" or "blazeface"
     std::string style;
-    std::string source_hash;   // git blob id of the input file
-    bool recognized = false;   // the input is one of the known released files
+    std::string source_hash;  // git blob id of the input file
+    bool recognized = false;  // the input is one of the known released files
     bool style_attention = false;
     size_t tensor_count = 0;
 };

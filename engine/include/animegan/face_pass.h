@@ -1,11 +1,12 @@
 // The face pass ("face2paint"): scene models distort small faces, so each face is cut out level and large,
-// stylized on its own (with a face model such as face_paint_512_v2, or the scene model), and blended back into
-// the stylized photo with Poisson (seamless-clone) blending.
+// stylized on its own (with a face model such as face_paint_512_v2, or the scene model), and blended back
+// into the stylized photo with Poisson (seamless-clone) blending.
 //
 //   animegan::Generator scene = animegan::Generator::load("hayao.gguf");
 //   animegan::Generator face = animegan::Generator::load("face_paint_512_v2.gguf");
 //   animegan::FaceDetector detector = animegan::FaceDetector::load("face_detection_short_range.gguf");
-//   animegan::Image out = animegan::stylize_with_faces(scene, &face, detector, animegan::load_image("in.jpg"));
+//   animegan::Image out = animegan::stylize_with_faces(scene, &face, detector,
+//   animegan::load_image("in.jpg"));
 //
 // Every failure throws animegan::Error with a one-line reason.
 #pragma once
@@ -18,9 +19,10 @@
 namespace animegan {
 
 struct FacePassOptions {
-    int face_size = 512;       // side of the square crop the face model runs on (>= kMinSide)
-    float crop_scale = 1.8f;   // crop side / the face box's longer side (>= 1.2 keeps the blend inside the crop)
-    int min_face_px = 24;      // faces whose box is narrower or shorter than this are left as the scene made them
+    int face_size = 512;  // side of the square crop the face model runs on (>= kMinSide)
+    float crop_scale =
+        1.8f;              // crop side / the face box's longer side (>= 1.2 keeps the blend inside the crop)
+    int min_face_px = 24;  // faces whose box is narrower or shorter than this are left as the scene made them
     FaceDetectorOptions detector;
 };
 
@@ -30,8 +32,8 @@ struct FacePassReport {
     double scene_ms = 0, detect_ms = 0, stylize_faces_ms = 0, blend_ms = 0;  // totals
     // Per blended face, in blend order:
     std::vector<double> face_stylize_ms, face_blend_ms;
-    // Mean gradient magnitude on the blend boundary (feathered mask ~0.5) over the mean of the bands just inside
-    // and just outside it: about 1 when the seam is invisible, well above 1 when it shows as an edge.
+    // Mean gradient magnitude on the blend boundary (feathered mask ~0.5) over the mean of the bands just
+    // inside and just outside it: about 1 when the seam is invisible, well above 1 when it shows as an edge.
     std::vector<double> seam_metric;
 };
 
@@ -39,6 +41,7 @@ struct FacePassReport {
 // blends it in. Faces are blended one after another, so overlapping faces each see the earlier ones as their
 // surroundings. Without faces the result is scene.stylize(photo). Deterministic for any thread count.
 Image stylize_with_faces(const Generator& scene, const Generator* face_model, const FaceDetector& detector,
-                         const Image& photo, const FacePassOptions& options = {}, FacePassReport* report = nullptr);
+                         const Image& photo, const FacePassOptions& options = {},
+                         FacePassReport* report = nullptr);
 
 }  // namespace animegan

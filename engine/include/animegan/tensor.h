@@ -11,10 +11,10 @@ namespace animegan {
 class BufferPool;
 
 class Tensor {
-public:
+  public:
     Tensor() = default;
-    Tensor(int channels, int height, int width);                      // fresh storage, uninitialized
-    Tensor(int channels, int height, int width, BufferPool& pool);    // storage from (and back to) the pool
+    Tensor(int channels, int height, int width);                    // fresh storage, uninitialized
+    Tensor(int channels, int height, int width, BufferPool& pool);  // storage from (and back to) the pool
 
     int channels() const { return channels_; }
     int height() const { return height_; }
@@ -28,7 +28,7 @@ public:
     float* channel(int c) { return data() + c * plane_size(); }
     const float* channel(int c) const { return data() + c * plane_size(); }
 
-private:
+  private:
     int channels_ = 0, height_ = 0, width_ = 0;
     std::shared_ptr<float> data_;
 };
@@ -36,16 +36,16 @@ private:
 // Keeps released activation buffers for reuse, so a forward pass allocates only up to its peak live set
 // instead of once per layer. Not thread-safe: one pool serves one forward pass at a time.
 class BufferPool {
-public:
+  public:
     BufferPool();
     ~BufferPool();
     BufferPool(const BufferPool&) = delete;
     BufferPool& operator=(const BufferPool&) = delete;
 
-    size_t bytes_allocated() const;       // currently held, in use or free
+    size_t bytes_allocated() const;  // currently held, in use or free
     size_t peak_bytes_allocated() const;
 
-private:
+  private:
     friend class Tensor;
     struct State;
     std::shared_ptr<State> state_;  // shared with the deleters of the buffers handed out
