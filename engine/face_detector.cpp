@@ -90,16 +90,7 @@ class Binder {
 
   private:
     const float* bind(const std::string& name) {
-        const weights::GgufTensor* t = file_.find(name);
-        if (!t) throw Error(file_.path() + ": missing tensor '" + name + "'");
-        const std::vector<int64_t>& want = specs_.at(name);
-        if (t->shape != want) {
-            throw Error(file_.path() + ": tensor '" + name + "' has shape " + model::shape_string(t->shape) +
-                        ", expected " + model::shape_string(want));
-        }
-        if (t->type == weights::GgufType::F32) return reinterpret_cast<const float*>(t->data);
-        converted_.push_back(t->to_f32());
-        return converted_.back().data();
+        return model::bind_tensor(file_, {name, specs_.at(name)}, converted_);
     }
 
     const weights::GgufFile& file_;

@@ -32,24 +32,17 @@ Upsample parse_upsample(const std::string& name, const std::string& path) {
     throw Error(path + ": unknown animeganv2.upsample_mode '" + name + "'");
 }
 
-// Binds layout tensors to file data: F32 tensors are used in place (the mapping is aligned), others are
-// converted once into storage the generator owns.
+// Binds layout tensors to file data (model::bind_tensor), counting them so that extra tensors in the file
+// can be found.
 class TensorBinder {
   public:
     TensorBinder(const weights::GgufFile& file, std::vector<std::vector<float>>& converted)
         : file_(file), converted_(converted) {}
 
     const float* bind(const model::TensorSpec& spec) {
-        const weights::GgufTensor* t = file_.find(spec.name);
-        if (!t) throw Error(file_.path() + ": missing tensor '" + spec.name + "'");
-        if (t->shape != spec.shape) {
-            throw Error(file_.path() + ": tensor '" + spec.name + "' has shape " +
-                        model::shape_string(t->shape) + ", expected " + model::shape_string(spec.shape));
-        }
+        const float* data = model::bind_tensor(file_, spec, converted_);
         ++bound_;
-        if (t->type == weights::GgufType::F32) return reinterpret_cast<const float*>(t->data);
-        converted_.push_back(t->to_f32());
-        return converted_.back().data();
+        return data;
     }
 
     size_t bound() const { return bound_; }

@@ -1,5 +1,8 @@
 #include "engine/generator_layout.h"
 
+#include "animegan/error.h"
+#include "weights/gguf.h"
+
 namespace animegan::model {
 namespace {
 
@@ -63,6 +66,19 @@ std::string shape_string(const std::vector<int64_t>& shape) {
     std::string s = "[";
     for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
+}
+
+const float* bind_tensor(const weights::GgufFile& file, const TensorSpec& spec,
+                         std::vector<std::vector<float>>& converted) {
+    const weights::GgufTensor* t = file.find(spec.name);
+    if (!t) throw Error(file.path() + ": missing tensor '" + spec.name + "'");
+    if (t->shape != spec.shape) {
+        throw Error(file.path() + ": tensor '" + spec.name + "' has shape " + shape_string(t->shape) +
+                    ", expected " + shape_string(spec.shape));
+    }
+    if (t->type == weights::GgufType::F32) return reinterpret_cast<const float*>(t->data);
+    converted.push_back(t->to_f32());
+    return converted.back().data();
 }
 
 GeneratorLayout generator_layout(bool style_attention) {

@@ -9,6 +9,10 @@
 
 #include "engine/ops.h"
 
+namespace animegan::weights {
+class GgufFile;
+}
+
 namespace animegan::model {
 
 // pad -> conv -> [GroupNorm -> [LeakyReLU(0.2)]]
@@ -69,6 +73,12 @@ struct TensorSpec {
 
 // "[32, 3, 7, 7]", for messages.
 std::string shape_string(const std::vector<int64_t>& shape);
+
+// The float32 data of the file's tensor spec.name, after checking that it exists with spec.shape: F32 tensors
+// in place (the mapping is aligned), others converted once into storage appended to `converted`. Shared by
+// the generator's and the face detector's loaders.
+const float* bind_tensor(const weights::GgufFile& file, const TensorSpec& spec,
+                         std::vector<std::vector<float>>& converted);
 
 // Every tensor the layout needs, in execution order.
 std::vector<TensorSpec> generator_tensor_specs(bool style_attention);
