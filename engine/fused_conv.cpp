@@ -154,19 +154,17 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
     const int bands = (out_h + kBandRows - 1) / kBandRows;
     const int max_in_rows = (kBandRows - 1) * conv.stride + conv.kernel;
     const bool winograd = conv.winograd_weight && ctx.kernels.conv_winograd;
+    const size_t band_in_floats = size_t(raw.channels()) * max_in_rows * padded_w;
+    const size_t winograd_floats =
+        winograd
+            ? ctx.kernels.winograd_scratch_floats({raw.channels(), max_in_rows, padded_w, conv.out_channels,
+                                                   kBandRows, out_w, conv.kernel, conv.kernel, 1, 1})
+            : 0;
     ctx.conv_scratch.resize(std::max(ctx.conv_scratch.size(), size_t(ctx.threads.size())));
-    auto at_least = [](std::vector<float>& v, size_t n) {
-        if (v.size() < n) v.resize(n);
-    };
     ctx.threads.parallel_tasks(size_t(bands), [&](int thread, size_t band) {
         ConvScratch& mine = ctx.conv_scratch[size_t(thread)];
-        at_least(mine.band_in, size_t(raw.channels()) * max_in_rows * padded_w);
-        if (winograd) {
-            const kernels::ConvShape widest{
-                raw.channels(), max_in_rows, padded_w, conv.out_channels, kBandRows, out_w, conv.kernel,
-                conv.kernel,    1,           1};
-            at_least(mine.winograd, ctx.kernels.winograd_scratch_floats(widest));
-        }
+        if (mine.band_in.size() < band_in_floats) mine.band_in.resize(band_in_floats);
+        if (mine.winograd.size() < winograd_floats) mine.winograd.resize(winograd_floats);
         const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
         const int in_rows = (count - 1) * conv.stride + conv.kernel;
         gather(oy * conv.stride, in_rows, mine.band_in.data(), mine.gather);

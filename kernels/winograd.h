@@ -179,6 +179,7 @@ struct WinogradF2x7 {
 template <typename V>
 struct WinogradScratch {
     static constexpr int kRowFloats = winograd_row_floats(V::kTile);
+    static constexpr int kSplitRows = V::kDeinterleaved ? V::kPatch : 0;
     int tile_block;  // T: tiles per block, a multiple of kWinogradChunk
     // V's points are a padding cache line apart: with whole [channels][T] panels they would
     // be a multiple of 4 KiB apart, and the stores of one transformed patch would share an L1 set.
@@ -186,7 +187,7 @@ struct WinogradScratch {
     float* points;         // V [P][point_stride]: [channels][T] each
     float* products;       // M [P][kWinogradGroupChannels][T]
     float* vertical_rows;  // the a rows of B^T d, kRowFloats each
-    float* split_rows;     // the same split into even and odd columns (F(2x2, 7x7))
+    float* split_rows;     // the same split into even and odd columns (F(2x2, 7x7) only)
     float* zero_row;       // stands in for input rows below the band
     float* partial_row;    // output tiles cut by the right edge, before their valid columns are copied
 
@@ -196,7 +197,7 @@ struct WinogradScratch {
         products = points + V::kPoints * point_stride;
         vertical_rows = products + V::kPoints * kWinogradGroupChannels * tile_block;
         split_rows = vertical_rows + V::kPatch * kRowFloats;
-        zero_row = split_rows + V::kPatch * kRowFloats;
+        zero_row = split_rows + kSplitRows * kRowFloats;
         partial_row = zero_row + kRowFloats;
     }
     // V is re-read once per output group, so it should stay in the 512 KiB L2 (Zen 3; 1 MiB and more on other
@@ -211,7 +212,7 @@ struct WinogradScratch {
     static size_t floats(int channels) {
         return V::kPoints * point_floats(channels) +
                V::kPoints * kWinogradGroupChannels * tiles_per_block(channels) +
-               (2 * V::kPatch + 2) * kRowFloats;
+               (V::kPatch + kSplitRows + 2) * kRowFloats;
     }
 };
 
