@@ -169,6 +169,7 @@ struct Generator::Impl {
         check_size(input.height(), input.width());
         BufferPool buffers;
         ops::Context ctx{*threads, buffers, kernels::active_kernels()};
+        ctx.on_norm_statistics = &options.on_norm_statistics;
         auto clock = std::chrono::steady_clock::now();
         auto stage_done = [&](const char* name) {
             const auto now = std::chrono::steady_clock::now();

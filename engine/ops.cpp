@@ -77,18 +77,27 @@ void group_norm_scale_shift(Context& ctx, const Tensor& x, int groups, const flo
     shift.resize(channels);
     const int per_group = channels / groups;
     const double count = double(per_group) * x.plane_size();
+    std::vector<double> mean(groups), variance(groups);
     for (int g = 0; g < groups; ++g) {
         double s = 0, sq = 0;
         for (int c = g * per_group; c < (g + 1) * per_group; ++c) {
             s += sum[c];
             sq += sum_squares[c];
         }
-        const double mean = s / count;
-        const double variance = std::max(sq / count - mean * mean, 0.0);
-        const double inv_std = 1.0 / std::sqrt(variance + eps);
+        mean[g] = s / count;
+        variance[g] = std::max(sq / count - mean[g] * mean[g], 0.0);
+    }
+    if (ctx.on_norm_statistics && *ctx.on_norm_statistics) {
+        (*ctx.on_norm_statistics)(ctx.norm_index, mean, variance);
+        require(int(mean.size()) == groups && int(variance.size()) == groups,
+                "norm statistics hook changed the number of groups");
+    }
+    ++ctx.norm_index;
+    for (int g = 0; g < groups; ++g) {
+        const double inv_std = 1.0 / std::sqrt(variance[g] + eps);
         for (int c = g * per_group; c < (g + 1) * per_group; ++c) {
             scale[c] = float(gamma[c] * inv_std);
-            shift[c] = float(beta[c] - mean * gamma[c] * inv_std);
+            shift[c] = float(beta[c] - mean[g] * gamma[c] * inv_std);
         }
     }
 }

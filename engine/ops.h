@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "animegan/animegan.h"  // NormStatisticsHook
 #include "animegan/tensor.h"
 #include "engine/thread_pool.h"
 #include "kernels/kernels.h"
@@ -21,6 +22,9 @@ struct Context {
     BufferPool& buffers;
     const kernels::KernelTable& kernels;
     std::vector<ConvScratch> conv_scratch = {};  // one per thread, grown on demand
+    // The caller's RunOptions::on_norm_statistics (may be null or empty), and the index of the next norm.
+    const NormStatisticsHook* on_norm_statistics = nullptr;
+    int norm_index = 0;
 };
 
 struct Padding {

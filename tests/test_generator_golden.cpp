@@ -107,6 +107,47 @@ TEST_CASE("results are identical for any thread count, and f16 weights stay clos
         CHECK_MESSAGE(std::equal(one.data(), one.data() + one.size(), many.data()),
                       "output with " << threads << " threads differs from 1 thread");
     }
+
+    // The norm-statistics hook: it sees the 24 norms of the architecture in order; handing a pass another
+    // input's statistics changes its output, handing back its own measured ones changes nothing.
+    struct Recorded {
+        std::vector<std::vector<double>> mean, variance;
+    };
+    auto recorder = [](Recorded& r) {
+        return [&r](int index, std::vector<double>& mean, std::vector<double>& variance) {
+            CHECK(index == int(r.mean.size()));
+            r.mean.push_back(mean);
+            r.variance.push_back(variance);
+        };
+    };
+    auto replayer = [](const Recorded& r) {
+        return [&r](int index, std::vector<double>& mean, std::vector<double>& variance) {
+            mean = r.mean.at(size_t(index));
+            variance = r.variance.at(size_t(index));
+        };
+    };
+    Recorded own, other;
+    RunOptions run;
+    run.on_norm_statistics = recorder(own);
+    CHECK(std::equal(one.data(), one.data() + one.size(), generator.forward(input, run).data()));
+    CHECK(own.mean.size() == 24);
+    Tensor flipped(3, c.height, c.width);  // another picture: the input upside down and darker
+    for (int ch = 0; ch < 3; ++ch) {
+        for (int y = 0; y < c.height; ++y) {
+            const float* from = input.data() + (size_t(ch) * c.height + (c.height - 1 - y)) * c.width;
+            float* to = flipped.data() + (size_t(ch) * c.height + y) * c.width;
+            for (int x = 0; x < c.width; ++x) to[x] = 0.5f * from[x] - 0.3f;
+        }
+    }
+    run.on_norm_statistics = recorder(other);
+    generator.forward(flipped, run);
+    run.on_norm_statistics = replayer(own);
+    CHECK(std::equal(one.data(), one.data() + one.size(), generator.forward(input, run).data()));
+    run.on_norm_statistics = replayer(other);
+    const Tensor borrowed = generator.forward(input, run);
+    CHECK_MESSAGE(testing::max_abs_diff(borrowed, std::vector<float>(one.data(), one.data() + one.size())) > 1e-2,
+                  "another picture's statistics made no difference");
+
     options.f16 = true;
     convert_to_gguf(dir + "/model.pt", dir + "/model_f16.gguf", options);
     const double diff = testing::max_abs_diff(Generator::load(dir + "/model_f16.gguf").forward(input),

@@ -47,9 +47,16 @@ struct ModelInfo {
     bool style_attention = false;  // channel-attention blocks after blocks C and D
 };
 
+// Called at each normalization layer, in execution order (norm_index 0, 1, ...), with the per-group mean and
+// variance of its input that the pass measured over the whole image; it may replace them before they are
+// applied. Lets a caller smooth the statistics over video frames, or run with statistics gathered elsewhere.
+using NormStatisticsHook =
+    std::function<void(int norm_index, std::vector<double>& mean, std::vector<double>& variance)>;
+
 struct RunOptions {
     // Called after each stage with its name and duration, for progress display.
     std::function<void(const std::string& stage, double milliseconds)> on_stage;
+    NormStatisticsHook on_norm_statistics;
 };
 
 // Smallest and largest input sides the generator accepts (the largest keeps memory within reason:
