@@ -6,7 +6,7 @@
 
 #include "animegan/animegan.h"
 #include "animegan/convert.h"
-#include "engine/generator_layout.h"
+#include "engine/models/animeganv2/layout.h"
 #include "tests/test_support.h"
 #include "weights/gguf.h"
 
@@ -29,11 +29,11 @@ std::vector<uint8_t> png_header(uint32_t width, uint32_t height) {
 
 // Writes a GGUF for the generator with every tensor right, then lets `edit` break one thing.
 std::string write_model(const std::string& path,
-                        const std::function<void(weights::GgufWriter&, std::vector<model::TensorSpec>&)>& edit) {
+                        const std::function<void(weights::GgufWriter&, std::vector<weights::TensorSpec>&)>& edit) {
     weights::GgufWriter w;
     w.set_string("general.architecture", "animeganv2");
     w.set_string("animeganv2.upsample_mode", "align_corners");
-    std::vector<model::TensorSpec> specs = model::generator_tensor_specs(false);
+    std::vector<weights::TensorSpec> specs = animeganv2::tensor_specs(false);
     edit(w, specs);
     for (const auto& s : specs) {
         size_t n = 1;

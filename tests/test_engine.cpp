@@ -7,7 +7,7 @@
 #include <random>
 
 #include "animegan/animegan.h"
-#include "engine/ops.h"
+#include "engine/runtime/ops.h"
 #include "tests/test_support.h"
 
 using namespace animegan;

@@ -19,10 +19,11 @@
 #include "animegan/animegan.h"
 #include "animegan/convert.h"
 #include "animegan/face.h"
-#include "engine/blazeface_layout.h"
+#include "engine/models/animeganv2/layout.h"
+#include "engine/models/blazeface/importers.h"
+#include "engine/models/blazeface/layout.h"
 #include "tests/test_support.h"
 #include "weights/gguf.h"
-#include "weights/importers.h"
 
 using namespace animegan;
 namespace fs = std::filesystem;
@@ -56,7 +57,7 @@ const std::string& front_gguf() {
         CHECK(r.architecture == "blazeface");
         CHECK(r.style == "BlazeFace front");
         CHECK(r.recognized);
-        CHECK(r.tensor_count == model::blazeface_tensor_specs().size());
+        CHECK(r.tensor_count == blazeface::tensor_specs().size());
         return out;
     }();
     return path;
@@ -104,14 +105,14 @@ void check_photos(const FaceDetector& detector) {
 // Writes a BlazeFace GGUF with every weight zero and the given biases, after `edit` had its say. With zero
 // weights every activation is zero, so each head predicts its biases at every cell.
 std::string write_synthetic(const std::string& path, const std::map<std::string, std::vector<float>>& biases,
-                            const std::function<void(weights::GgufWriter&, std::vector<model::TensorSpec>&)>& edit = nullptr) {
+                            const std::function<void(weights::GgufWriter&, std::vector<weights::TensorSpec>&)>& edit = nullptr) {
     weights::GgufWriter w;
     w.set_string("general.architecture", "blazeface");
     w.set_string("general.name", "synthetic");
     w.set_u32("blazeface.input_size", 128);
-    std::vector<model::TensorSpec> specs = model::blazeface_tensor_specs();
+    std::vector<weights::TensorSpec> specs = blazeface::tensor_specs();
     if (edit) edit(w, specs);
-    for (const model::TensorSpec& s : specs) {
+    for (const weights::TensorSpec& s : specs) {
         size_t n = 1;
         for (int64_t d : s.shape) n *= size_t(d);
         std::vector<float> values(n, 0.f);
@@ -312,14 +313,14 @@ TEST_CASE("the importer recognizes BlazeFace by its graph and says what differs 
         MESSAGE("skipped: ../shared/models/face_detection_front.tflite is absent");
         return;
     }
-    weights::SourceFile source;
+    models::SourceFile source;
     source.path = front_tflite();
     source.bytes = testing::read_bytes(source.path);
     const weights::TfliteModel original = weights::parse_tflite(source.bytes.data(), source.bytes.size(), source.path);
     auto import = [&](const weights::TfliteModel& m, std::string& mismatch) {
         weights::GgufWriter out;
         ConvertResult result;
-        return weights::import_tflite_blazeface(m, source, {}, out, result, mismatch);
+        return blazeface::import_tflite(m, source, {}, out, result, mismatch);
     };
     std::string mismatch;
     CHECK(import(original, mismatch));
@@ -336,7 +337,7 @@ TEST_CASE("the importer recognizes BlazeFace by its graph and says what differs 
         const char* reason;
     };
     const Edit edits[] = {
-        {"input size", [](auto& m) { m.tensors[m.inputs[0]].shape = {1, 192, 192, 3}; }, "input is [1,192,192,3] FLOAT32"},
+        {"input size", [](auto& m) { m.tensors[m.inputs[0]].shape = {1, 192, 192, 3}; }, "input is [1, 192, 192, 3] FLOAT32"},
         {"stride", [&](auto& m) { m.operators[op_index("DEPTHWISE_CONV_2D", 2)].stride_h = 1; },
          "backbone.3: depthwise stride is 1, expected 2"},
         {"padding", [&](auto& m) { m.operators[op_index("PAD", 0)].inputs[1] = m.operators[op_index("PAD", 3)].inputs[1]; },
@@ -364,7 +365,7 @@ TEST_CASE("bad input: wrong architecture, broken tensors, wrong sizes") {
 
     weights::GgufWriter generator;
     generator.set_string("general.architecture", "animeganv2");
-    for (const model::TensorSpec& s : model::generator_tensor_specs(false)) {
+    for (const weights::TensorSpec& s : animeganv2::tensor_specs(false)) {
         size_t n = 1;
         for (int64_t d : s.shape) n *= size_t(d);
         const std::vector<float> zeros(n, 0.f);

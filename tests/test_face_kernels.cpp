@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "animegan/error.h"
-#include "engine/ops.h"
+#include "engine/runtime/ops.h"
 #include "kernels/kernels.h"
 
 using namespace animegan;

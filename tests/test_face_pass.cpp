@@ -16,9 +16,9 @@
 #include "animegan/convert.h"
 #include "animegan/face.h"
 #include "animegan/face_pass.h"
-#include "engine/generator_layout.h"
-#include "engine/poisson.h"
-#include "engine/warp.h"
+#include "engine/models/animeganv2/layout.h"
+#include "engine/face/poisson.h"
+#include "engine/face/warp.h"
 #include "tests/test_support.h"
 #include "weights/gguf.h"
 
@@ -108,7 +108,7 @@ std::string random_generator(const std::string& path, unsigned seed) {
     w.set_string("animeganv2.upsample_mode", "align_corners");
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> dist(-0.3f, 0.3f);
-    for (const model::TensorSpec& s : model::generator_tensor_specs(false)) {
+    for (const weights::TensorSpec& s : animeganv2::tensor_specs(false)) {
         size_t n = 1;
         for (int64_t d : s.shape) n *= size_t(d);
         std::vector<float> values(n);

@@ -13,8 +13,8 @@
 #include "animegan/animegan.h"
 #include "animegan/convert.h"
 #include "tests/test_support.h"
+#include "engine/models/animeganv2/importers.h"
 #include "weights/gguf.h"
-#include "weights/importers.h"
 #include "weights/tflite_reader.h"
 
 namespace {
@@ -86,13 +86,13 @@ Source parse_file(const std::string& path) {
 
 // Runs the importer on a (modified) model; returns the Error message, or "" when it succeeded.
 std::string import_error(const TfliteModel& model, const std::string& path) {
-    SourceFile source;
+    models::SourceFile source;
     source.path = path;
     GgufWriter writer;
     ConvertResult result;
     std::string mismatch;
     try {
-        if (!import_tflite_animegan(model, source, {}, writer, result, mismatch)) return "refused: " + mismatch;
+        if (!animeganv2::import_tflite(model, source, {}, writer, result, mismatch)) return "refused: " + mismatch;
     } catch (const Error& e) {
         return e.what();
     }

@@ -20,6 +20,8 @@
 #include <optional>
 
 #include "animegan/error.h"
+#include "weights/float16.h"
+#include "weights/shape_string.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "TFLite files are little-endian and this reader memcpy's their values directly"
@@ -165,16 +167,6 @@ size_t element_size(TfliteType type) {
             break;
     }
     return 0;
-}
-
-// IEEE 754 binary16 -> binary32, including subnormals, infinities and NaN.
-float half_to_float(uint16_t h) {
-    const float sign = (h & 0x8000) ? -1.f : 1.f;
-    const int exponent = (h >> 10) & 0x1f;
-    const int mantissa = h & 0x3ff;
-    if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
-    if (exponent == 31) return mantissa ? std::nanf("") : sign * INFINITY;
-    return sign * std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
 }
 
 struct VectorRef {
@@ -500,12 +492,6 @@ std::vector<int32_t> graph_endpoints(Reader& r, const Table& subgraph, int slot,
         if (indices[i] < 0 || indices[i] >= static_cast<int64_t>(tensor_count))
             r.fail(index_message(what, i, "tensor", indices[i], tensor_count));
     return indices;
-}
-
-std::string shape_string(const std::vector<int32_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-    return s + "]";
 }
 
 template <class T>

@@ -17,7 +17,7 @@ struct ConvertOptions {
 };
 
 struct ConvertResult {
-    std::string architecture;  // "animeganv2" or "blazeface"
+    std::string architecture;  // general.architecture of the result: "animeganv2", "blazeface", ...
     std::string style;
     std::string source_hash;  // git blob id of the input file
     bool recognized = false;  // the input is one of the known released files

@@ -1,14 +1,14 @@
 // MediaPipe's BlazeFace face detector (the 128x128 "front" / "short range" model), as data: the backbone's
 // blocks and the two detection heads, with the names of their tensors in our GGUF. The TFLite importer checks
-// graphs against this table and names tensors from it; face_detector.cpp binds and runs the same table.
+// graphs against this table and names tensors from it; detector.cpp binds and runs the same table.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "engine/generator_layout.h"  // TensorSpec, shape_string
+#include "weights/tensor_binder.h"
 
-namespace animegan::model {
+namespace animegan::blazeface {
 
 constexpr int kBlazeInputSize = 128;    // RGB in [-1, 1], square
 constexpr int kBlazeStemChannels = 24;  // backbone.0: 5x5 stride-2 conv 3 -> 24, then ReLU
@@ -45,6 +45,6 @@ constexpr int kBlazeAnchorCount = 16 * 16 * 2 + 8 * 8 * 6;  // 896
 std::string blaze_block_name(int block);  // "backbone.<block>", 1-based; backbone.0 is the stem
 
 // Every tensor of the detector, in execution order (stem, blocks, then the heads).
-std::vector<TensorSpec> blazeface_tensor_specs();
+std::vector<weights::TensorSpec> tensor_specs();
 
-}  // namespace animegan::model
+}  // namespace animegan::blazeface

@@ -1,6 +1,6 @@
 // Face crop geometry: one affine map per face (crop pixel -> photo pixel), used forwards to cut the aligned
 // crop and backwards to paste the stylized crop, so the two are exact inverses of each other.
-#include "engine/warp.h"
+#include "engine/face/warp.h"
 
 #include <algorithm>
 #include <cmath>

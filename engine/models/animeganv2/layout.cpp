@@ -1,9 +1,8 @@
-#include "engine/generator_layout.h"
+#include "engine/models/animeganv2/layout.h"
 
 #include "animegan/error.h"
-#include "weights/gguf.h"
 
-namespace animegan::model {
+namespace animegan::animeganv2 {
 namespace {
 
 ops::Padding reflect(int top, int bottom, int left, int right) {
@@ -44,45 +43,10 @@ ChannelAttention channel_attention(const std::string& name, int channels) {
     return a;
 }
 
-void add_conv_specs(const ConvLayer& l, std::vector<TensorSpec>& specs) {
-    specs.push_back({l.name + ".weight", {l.out, l.in / l.groups, l.kernel, l.kernel}});
-    if (l.has_bias) specs.push_back({l.name + ".bias", {l.out}});
-    if (!l.norm.empty()) {
-        specs.push_back({l.norm + ".weight", {l.out}});
-        specs.push_back({l.norm + ".bias", {l.out}});
-    }
-}
-
-void add_attention_specs(const ChannelAttention& a, std::vector<TensorSpec>& specs) {
-    specs.push_back({a.name + ".fc.0.weight", {a.hidden, a.channels}});
-    specs.push_back({a.name + ".fc.0.bias", {a.hidden}});
-    specs.push_back({a.name + ".fc.2.weight", {a.channels, a.hidden}});
-    specs.push_back({a.name + ".fc.2.bias", {a.channels}});
-}
-
 }  // namespace
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
-const float* bind_tensor(const weights::GgufFile& file, const TensorSpec& spec,
-                         std::vector<std::vector<float>>& converted) {
-    const weights::GgufTensor* t = file.find(spec.name);
-    if (!t) throw Error(file.path() + ": missing tensor '" + spec.name + "'");
-    if (t->shape != spec.shape) {
-        throw Error(file.path() + ": tensor '" + spec.name + "' has shape " + shape_string(t->shape) +
-                    ", expected " + shape_string(spec.shape));
-    }
-    if (t->type == weights::GgufType::F32) return reinterpret_cast<const float*>(t->data);
-    converted.push_back(t->to_f32());
-    return converted.back().data();
-}
-
-GeneratorLayout generator_layout(bool style_attention) {
-    GeneratorLayout g;
+Layout make_layout(bool style_attention) {
+    Layout g;
     g.block_a = {conv_norm_lrelu("block_a.0", 3, 32, 7), conv_norm_lrelu("block_a.1", 32, 64, 3, 2),
                  conv_norm_lrelu("block_a.2", 64, 64)};
     g.block_b = {conv_norm_lrelu("block_b.0", 64, 128, 3, 2), conv_norm_lrelu("block_b.1", 128, 128)};
@@ -103,24 +67,44 @@ GeneratorLayout generator_layout(bool style_attention) {
     return g;
 }
 
-std::vector<TensorSpec> generator_tensor_specs(bool style_attention) {
-    const GeneratorLayout g = generator_layout(style_attention);
-    std::vector<TensorSpec> specs;
-    for (const ConvLayer& l : g.block_a) add_conv_specs(l, specs);
-    for (const ConvLayer& l : g.block_b) add_conv_specs(l, specs);
-    add_conv_specs(g.block_c_in, specs);
-    for (const InvertedResidual& r : g.block_c_res) {
-        add_conv_specs(r.expand, specs);
-        add_conv_specs(r.depthwise, specs);
-        add_conv_specs(r.project, specs);
+std::vector<weights::TensorSpec> tensor_specs(const ConvLayer& l) {
+    std::vector<weights::TensorSpec> specs = {
+        {l.name + ".weight", {l.out, l.in / l.groups, l.kernel, l.kernel}}};
+    if (l.has_bias) specs.push_back({l.name + ".bias", {l.out}});
+    if (!l.norm.empty()) {
+        specs.push_back({l.norm + ".weight", {l.out}});
+        specs.push_back({l.norm + ".bias", {l.out}});
     }
-    add_conv_specs(g.block_c_out, specs);
-    if (style_attention) add_attention_specs(g.attn_c, specs);
-    for (const ConvLayer& l : g.block_d) add_conv_specs(l, specs);
-    if (style_attention) add_attention_specs(g.attn_d, specs);
-    for (const ConvLayer& l : g.block_e) add_conv_specs(l, specs);
-    add_conv_specs(g.out_layer, specs);
     return specs;
 }
 
-}  // namespace animegan::model
+std::vector<weights::TensorSpec> tensor_specs(const ChannelAttention& a) {
+    return {{a.name + ".fc.0.weight", {a.hidden, a.channels}},
+            {a.name + ".fc.0.bias", {a.hidden}},
+            {a.name + ".fc.2.weight", {a.channels, a.hidden}},
+            {a.name + ".fc.2.bias", {a.channels}}};
+}
+
+std::vector<weights::TensorSpec> tensor_specs(bool style_attention) {
+    const Layout g = make_layout(style_attention);
+    std::vector<weights::TensorSpec> specs;
+    for_each_step(g, [&](const ConstStep& s) {
+        const std::vector<weights::TensorSpec> step =
+            s.conv ? tensor_specs(*s.conv) : tensor_specs(*s.attention);
+        specs.insert(specs.end(), step.begin(), step.end());
+    });
+    return specs;
+}
+
+void check_hyper_params(const HyperParams& params, const std::string& label) {
+    // Every normalized layer has a multiple of 32 channels, so a group count must divide 32.
+    if (params.norm_groups < 0 || (params.norm_groups != 0 && 32 % params.norm_groups != 0)) {
+        throw Error(label + ": norm_groups must be 0 (instance norm) or divide 32, got " +
+                    std::to_string(params.norm_groups));
+    }
+    if (!(params.norm_eps > 0.f && params.norm_eps < 1.f)) {
+        throw Error(label + ": norm_eps must be in (0, 1), got " + std::to_string(params.norm_eps));
+    }
+}
+
+}  // namespace animegan::animeganv2

@@ -3,12 +3,10 @@
 // options, and the released files are recognized by their git blob ids.
 #include <map>
 
-#include "animegan/convert.h"
-#include "engine/generator_layout.h"
-#include "weights/importers.h"
+#include "engine/models/animeganv2/importers.h"
 #include "weights/torch_checkpoint.h"
 
-namespace animegan::weights {
+namespace animegan::animeganv2 {
 namespace {
 
 struct KnownRelease {
@@ -27,12 +25,12 @@ constexpr KnownRelease kKnownReleases[] = {
 
 }  // namespace
 
-ConvertResult import_torch_generator(const SourceFile& source, const ConvertOptions& options,
-                                     GgufWriter& writer) {
+// The only PyTorch importer: it takes every zip checkpoint, so it never answers "not mine".
+bool import_torch(const models::SourceFile& source, const ConvertOptions& options,
+                  weights::GgufWriter& writer, ConvertResult& result, std::string& /*mismatch*/) {
     const std::string& input_path = source.path;
-    ConvertResult result;
     result.architecture = "animeganv2";
-    result.style = file_stem(input_path);
+    result.style = models::file_stem(input_path);
     for (const KnownRelease& k : kKnownReleases) {
         if (source.git_blob_id == k.git_blob_id) {
             result.recognized = true;
@@ -41,19 +39,19 @@ ConvertResult import_torch_generator(const SourceFile& source, const ConvertOpti
     }
     if (!options.style.empty()) result.style = options.style;
 
-    std::vector<TorchTensor> tensors =
-        read_torch_checkpoint_bytes(source.bytes.data(), source.bytes.size(), input_path);
-    TensorMap by_name;
-    for (TorchTensor& t : tensors) by_name[t.name] = {std::move(t.shape), std::move(t.data)};
+    std::vector<weights::TorchTensor> tensors =
+        weights::read_torch_checkpoint_bytes(source.bytes.data(), source.bytes.size(), input_path);
+    models::TensorMap by_name;
+    for (weights::TorchTensor& t : tensors) by_name[t.name] = {std::move(t.shape), std::move(t.data)};
 
-    GeneratorHyperParams params;
+    HyperParams params;
     params.upsample = options.upsample.value_or(Upsample::AlignCorners);
     params.norm_eps = options.norm_eps.value_or(1e-5f);
     params.norm_groups = options.norm_groups.value_or(1);
     params.style_attention = by_name.count("attn_c.fc.0.weight") > 0;
     result.style_attention = params.style_attention;
-    result.tensor_count = write_generator(by_name, params, options.f16, input_path, writer);
-    return result;
+    result.tensor_count = write_gguf(by_name, params, options.f16, input_path, writer);
+    return true;
 }
 
-}  // namespace animegan::weights
+}  // namespace animegan::animeganv2

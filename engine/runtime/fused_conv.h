@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "engine/ops.h"
+#include "engine/runtime/ops.h"
 
 namespace animegan::ops {
 

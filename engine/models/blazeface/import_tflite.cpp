@@ -1,18 +1,20 @@
 // Recognizes MediaPipe's BlazeFace detector (128x128 "front" or "short range") in a TFLite graph by following
-// its data flow from the input, block by block, against engine/blazeface_layout.h, and writes its weights
-// under our names in our layouts. Float16 weights behind DEQUANTIZE ops (the short-range release) are read
-// from the DEQUANTIZE's constant input.
+// its data flow from the input, block by block, against layout.h, and writes its weights under our names in
+// our layouts. Float16 weights behind DEQUANTIZE ops (the short-range release) are read through them
+// (TfliteGraph).
 #include <algorithm>
 #include <functional>
 
-#include "engine/blazeface_layout.h"
-#include "weights/importers.h"
+#include "engine/models/blazeface/importers.h"
+#include "engine/models/blazeface/layout.h"
+#include "weights/shape_string.h"
+#include "weights/tflite_graph.h"
 
-namespace animegan::weights {
+namespace animegan::blazeface {
 namespace {
 
-using model::BlazeBlockSpec;
-using model::BlazeHeadSpec;
+using weights::TfliteGraph;
+using weights::TfliteOperator;
 
 struct KnownModel {
     const char* git_blob_id;
@@ -33,71 +35,59 @@ struct NotBlazeFace {
 };
 
 std::string shape_text(const std::vector<int32_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-    return s + "]";
+    return weights::shape_string(shape);
 }
 
-// Walks the graph: finds the operator that consumes a tensor, marks it used, and reads constant operands.
+void expect(bool ok, const std::string& what);
+
+// Walks the graph from the input: finds the operator that consumes a tensor and marks it used, and reads
+// constant operands. Anything unexpected means the graph is not BlazeFace (NotBlazeFace), not an error.
 class GraphWalker {
   public:
-    explicit GraphWalker(const TfliteModel& model) : m_(model), used_(model.operators.size(), false) {}
+    explicit GraphWalker(const TfliteGraph& graph) : g_(graph), used_(graph.op_count(), false) {}
 
-    const TfliteModel& model() const { return m_; }
+    const weights::TfliteModel& model() const { return g_.model(); }
 
     // The first not yet used `op` reading `tensor` that satisfies `accept`.
     const TfliteOperator& consumer(int tensor, const std::string& op, const std::string& where,
                                    const std::function<bool(const TfliteOperator&)>& accept = nullptr) {
-        for (size_t i = 0; i < m_.operators.size(); ++i) {
-            const TfliteOperator& o = m_.operators[i];
-            if (used_[i] || o.op != op || o.outputs.size() != 1) continue;
-            if (std::find(o.inputs.begin(), o.inputs.end(), tensor) == o.inputs.end()) continue;
+        for (int i : g_.users(tensor)) {
+            const TfliteOperator& o = g_.op(i);
+            if (used_[size_t(i)] || o.op != op || o.outputs.size() != 1) continue;
             if (accept && !accept(o)) continue;
-            used_[i] = true;
+            used_[size_t(i)] = true;
             return o;
         }
         throw NotBlazeFace{where + ": no " + op + " reads '" + name(tensor) + "'"};
     }
 
-    // The constant behind an operand: the tensor itself when it holds data, else the input of the DEQUANTIZE
-    // that produces it (which is then used up).
-    int constant(int tensor, const std::string& where) {
-        if (has_data(tensor)) return tensor;
-        for (size_t i = 0; i < m_.operators.size(); ++i) {
-            const TfliteOperator& o = m_.operators[i];
-            if (o.op == "DEQUANTIZE" && o.outputs.size() == 1 && o.outputs[0] == tensor &&
-                o.inputs.size() == 1 && has_data(o.inputs[0])) {
-                used_[i] = true;
-                return o.inputs[0];
-            }
-        }
-        throw NotBlazeFace{where + ": '" + name(tensor) + "' is not a constant"};
+    // The float32 values of a constant operand (float16 ones behind a DEQUANTIZE are widened).
+    std::vector<float> constant(int tensor, const std::string& where) const {
+        expect(g_.is_constant(tensor), where + ": '" + name(tensor) + "' is not a constant");
+        return g_.constant(tensor);
     }
 
     const std::vector<int32_t>& shape(int tensor) const {
         static const std::vector<int32_t> absent;  // for -1, an optional input left out
-        return tensor >= 0 && size_t(tensor) < m_.tensors.size() ? m_.tensors[tensor].shape : absent;
+        return tensor >= 0 && size_t(tensor) < g_.model().tensors.size() ? g_.shape(tensor) : absent;
     }
     std::string name(int tensor) const {
-        return tensor >= 0 && size_t(tensor) < m_.tensors.size() ? m_.tensors[tensor].name : "?";
+        return tensor >= 0 && size_t(tensor) < g_.model().tensors.size()
+                   ? g_.model().tensors[size_t(g_.root(tensor))].name
+                   : "?";
     }
 
-    // The first operator the walk did not reach, or null when it reached them all.
+    // The first operator the walk did not reach (QUANTIZE/DEQUANTIZE aside), or null when it reached them
+    // all.
     const TfliteOperator* unused() const {
         for (size_t i = 0; i < used_.size(); ++i) {
-            if (!used_[i]) return &m_.operators[i];
+            if (!used_[i] && !g_.used(int(i))) return &g_.op(int(i));
         }
         return nullptr;
     }
 
   private:
-    bool has_data(int tensor) const {
-        if (tensor < 0 || size_t(tensor) >= m_.tensors.size()) return false;
-        const int b = m_.tensors[tensor].buffer;
-        return b > 0 && size_t(b) < m_.buffers.size() && m_.buffers[b].first != nullptr;
-    }
-
-    const TfliteModel& m_;
+    const TfliteGraph& g_;
     std::vector<bool> used_;
 };
 
@@ -108,10 +98,10 @@ void expect(bool ok, const std::string& what) {
 // Reads a convolution's weight and bias (inputs 1 and 2) into our layouts: CONV_2D's [O, KH, KW, I] becomes
 // [O, I, KH, KW]; DEPTHWISE_CONV_2D's [1, KH, KW, C] becomes [C, 1, KH, KW].
 void take_conv(GraphWalker& g, const TfliteOperator& op, const std::string& name, int out, int in, int kernel,
-               TensorMap& tensors) {
+               models::TensorMap& tensors) {
     expect(op.inputs.size() == 3, name + ": " + op.op + " without a bias");
     const bool depthwise = op.op == "DEPTHWISE_CONV_2D";
-    const int w = g.constant(op.inputs[1], name), b = g.constant(op.inputs[2], name);
+    const int w = op.inputs[1], b = op.inputs[2];
     const std::vector<int32_t> want = depthwise ? std::vector<int32_t>{1, kernel, kernel, out}
                                                 : std::vector<int32_t>{out, kernel, kernel, in};
     expect(g.shape(w) == want, name + ": weight '" + g.name(w) + "' is " + shape_text(g.shape(w)) +
@@ -124,30 +114,21 @@ void take_conv(GraphWalker& g, const TfliteOperator& op, const std::string& name
     // A 1x1 stride-1 convolution pads nothing under either padding mode; larger ones must be SAME.
     expect(kernel == 1 || op.padding == TfliteOperator::Padding::Same, name + ": padding is not SAME");
 
-    const std::vector<float> src = g.model().tensor_as_float(w);
     const int in_per_group = depthwise ? 1 : in;
-    FloatTensor& weight = tensors[name + ".weight"];
-    weight.shape = {out, in_per_group, kernel, kernel};
-    weight.data.resize(src.size());
-    for (int o = 0; o < out; ++o)
-        for (int i = 0; i < in_per_group; ++i)
-            for (int ky = 0; ky < kernel; ++ky)
-                for (int kx = 0; kx < kernel; ++kx) {
-                    const size_t from = depthwise ? (size_t(ky) * kernel + kx) * out + o
-                                                  : ((size_t(o) * kernel + ky) * kernel + kx) * in + i;
-                    weight.data[((size_t(o) * in_per_group + i) * kernel + ky) * kernel + kx] = src[from];
-                }
-    tensors[name + ".bias"] = {{out}, g.model().tensor_as_float(b)};
+    tensors[name + ".weight"] = {
+        {out, in_per_group, kernel, kernel},
+        weights::filter_to_oihw(g.constant(w, name), out, in_per_group, kernel, depthwise)};
+    tensors[name + ".bias"] = {{out}, g.constant(b, name)};
 }
 
 // One BlazeBlock starting at activation x; returns the block's output activation.
-int walk_block(GraphWalker& g, int x, int index, const BlazeBlockSpec& b, TensorMap& tensors) {
-    const std::string name = model::blaze_block_name(index);
+int walk_block(GraphWalker& g, int x, int index, const BlazeBlockSpec& b, models::TensorMap& tensors) {
+    const std::string name = blaze_block_name(index);
     const TfliteOperator& dw = g.consumer(x, "DEPTHWISE_CONV_2D", name);
     expect(dw.stride_h == b.stride && dw.stride_w == b.stride, name + ": depthwise stride is " +
                                                                    std::to_string(dw.stride_h) +
                                                                    ", expected " + std::to_string(b.stride));
-    take_conv(g, dw, name + ".depthwise", b.in, b.in, model::kBlazeDepthwiseKernel, tensors);
+    take_conv(g, dw, name + ".depthwise", b.in, b.in, kBlazeDepthwiseKernel, tensors);
     const TfliteOperator& pw = g.consumer(dw.outputs[0], "CONV_2D", name);
     expect(pw.stride_h == 1 && pw.stride_w == 1, name + ": pointwise conv has a stride");
     take_conv(g, pw, name + ".pointwise", b.out, b.in, 1, tensors);
@@ -163,7 +144,7 @@ int walk_block(GraphWalker& g, int x, int index, const BlazeBlockSpec& b, Tensor
     if (b.out > b.in) {
         const TfliteOperator& pad = g.consumer(residual, "PAD", name);
         expect(pad.inputs.size() == 2, name + ": PAD without paddings");
-        const std::vector<float> p = g.model().tensor_as_float(g.constant(pad.inputs[1], name));
+        const std::vector<float> p = g.constant(pad.inputs[1], name);
         const std::vector<float> want = {0, 0, 0, 0, 0, 0, 0, float(b.out - b.in)};
         expect(p == want, name + ": PAD is not a zero channel padding from " + std::to_string(b.in) + " to " +
                               std::to_string(b.out));
@@ -179,11 +160,12 @@ int walk_block(GraphWalker& g, int x, int index, const BlazeBlockSpec& b, Tensor
 
 // A head's two 1x1 convs on `feature` and their RESHAPEs to [1, anchors, values]; returns {classifier,
 // regressor} reshaped tensors.
-std::pair<int, int> walk_head(GraphWalker& g, int feature, const BlazeHeadSpec& h, TensorMap& tensors) {
+std::pair<int, int> walk_head(GraphWalker& g, int feature, const BlazeHeadSpec& h,
+                              models::TensorMap& tensors) {
     const int anchors = h.grid * h.grid * h.anchors;
     int reshaped[2];
     for (int k = 0; k < 2; ++k) {
-        const int values = k == 0 ? 1 : model::kBlazeCoords;
+        const int values = k == 0 ? 1 : kBlazeCoords;
         const std::string name = std::string(h.name) + (k == 0 ? ".classifier" : ".regressor");
         const TfliteOperator& conv = g.consumer(feature, "CONV_2D", name, [&](const TfliteOperator& o) {
             return o.inputs.size() >= 2 && !g.shape(o.inputs[1]).empty() &&
@@ -208,7 +190,7 @@ void walk_concat(GraphWalker& g, const std::vector<int>& parts, int output, cons
            what + ": not the concatenation of the heads along the anchors");
 }
 
-int find_output(const TfliteModel& m, const std::vector<int32_t>& shape) {
+int find_output(const weights::TfliteModel& m, const std::vector<int32_t>& shape) {
     for (int t : m.outputs) {
         if (m.tensors.at(size_t(t)).shape == shape) return t;
     }
@@ -216,30 +198,32 @@ int find_output(const TfliteModel& m, const std::vector<int32_t>& shape) {
 }
 
 // Follows the whole graph; fills `tensors` (our names and layouts) or throws NotBlazeFace.
-void walk_graph(const TfliteModel& m, TensorMap& tensors) {
-    const int size = model::kBlazeInputSize;
+void walk_graph(const weights::TfliteModel& m, const std::string& label, models::TensorMap& tensors) {
+    const int size = kBlazeInputSize;
     expect(m.inputs.size() == 1 && m.outputs.size() == 2,
            "the graph does not have one input and two outputs");
     const int input = m.inputs[0];
     expect(m.tensors.at(size_t(input)).shape == std::vector<int32_t>{1, size, size, 3} &&
-               m.tensors[input].type == TfliteType::Float32,
-           "input is " + shape_text(m.tensors[input].shape) + " " + tflite_type_name(m.tensors[input].type) +
-               ", expected [1,128,128,3] FLOAT32 (only the 128x128 short-range/front model is supported)");
-    const int regressors = find_output(m, {1, model::kBlazeAnchorCount, model::kBlazeCoords});
-    const int classificators = find_output(m, {1, model::kBlazeAnchorCount, 1});
+               m.tensors[input].type == weights::TfliteType::Float32,
+           "input is " + shape_text(m.tensors[input].shape) + " " +
+               weights::tflite_type_name(m.tensors[input].type) +
+               ", expected [1, 128, 128, 3] FLOAT32 (only the 128x128 short-range/front model is supported)");
+    const int regressors = find_output(m, {1, kBlazeAnchorCount, kBlazeCoords});
+    const int classificators = find_output(m, {1, kBlazeAnchorCount, 1});
 
-    GraphWalker g(m);
+    const TfliteGraph graph(m, label + ": BlazeFace graph");
+    GraphWalker g(graph);
     const TfliteOperator& stem = g.consumer(input, "CONV_2D", "backbone.0");
     expect(stem.stride_h == 2 && stem.stride_w == 2, "backbone.0: the first conv does not have stride 2");
-    take_conv(g, stem, "backbone.0.conv", model::kBlazeStemChannels, 3, model::kBlazeStemKernel, tensors);
+    take_conv(g, stem, "backbone.0.conv", kBlazeStemChannels, 3, kBlazeStemKernel, tensors);
     int x = g.consumer(stem.outputs[0], "RELU", "backbone.0").outputs[0];
     std::vector<int> block_outputs = {x};
-    for (int i = 0; i < model::kBlazeBlockCount; ++i) {
-        x = walk_block(g, x, i + 1, model::kBlazeBlocks[i], tensors);
+    for (int i = 0; i < kBlazeBlockCount; ++i) {
+        x = walk_block(g, x, i + 1, kBlazeBlocks[i], tensors);
         block_outputs.push_back(x);
     }
     std::vector<int> classifiers, regressors_parts;
-    for (const BlazeHeadSpec& h : model::kBlazeHeads) {
+    for (const BlazeHeadSpec& h : kBlazeHeads) {
         const auto [cls, reg] = walk_head(g, block_outputs[h.block], h, tensors);
         classifiers.push_back(cls);
         regressors_parts.push_back(reg);
@@ -251,12 +235,12 @@ void walk_graph(const TfliteModel& m, TensorMap& tensors) {
 
 }  // namespace
 
-bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source,
-                             const ConvertOptions& options, GgufWriter& out, ConvertResult& result,
-                             std::string& mismatch) {
-    TensorMap tensors;
+bool import_tflite(const weights::TfliteModel& model, const models::SourceFile& source,
+                   const ConvertOptions& options, weights::GgufWriter& out, ConvertResult& result,
+                   std::string& mismatch) {
+    models::TensorMap tensors;
     try {
-        walk_graph(model, tensors);
+        walk_graph(model, source.path, tensors);
     } catch (const NotBlazeFace& e) {
         mismatch = e.reason;
         return false;
@@ -267,7 +251,7 @@ bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source,
                     "to AnimeGANv2 generators only");
     }
     result.architecture = "blazeface";
-    result.style = file_stem(source.path);
+    result.style = models::file_stem(source.path);
     for (const KnownModel& k : kKnownModels) {
         if (source.git_blob_id == k.git_blob_id) {
             result.recognized = true;
@@ -278,19 +262,20 @@ bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source,
 
     // The anchor and decoding constants of MediaPipe's face_detection_short_range graph
     // (SsdAnchorsCalculator, TensorsToDetectionsCalculator); the front model's graph uses the same ones.
-    out.set_u32("blazeface.input_size", model::kBlazeInputSize);
+    out.set_u32("blazeface.input_size", kBlazeInputSize);
     out.set_f32("blazeface.anchor_offset", 0.5f);
-    out.set_f32("blazeface.box_scale", float(model::kBlazeInputSize));
+    out.set_f32("blazeface.box_scale", float(kBlazeInputSize));
     out.set_f32("blazeface.score_clip", 100.f);
-    const std::vector<model::TensorSpec> specs = model::blazeface_tensor_specs();
-    for (const model::TensorSpec& spec : specs) {
-        const FloatTensor& t = tensors.at(spec.name);
+    const std::vector<weights::TensorSpec> specs = tensor_specs();
+    for (const weights::TensorSpec& spec : specs) {
+        const models::FloatTensor& t = tensors.at(spec.name);
         if (t.shape != spec.shape) {
             throw Error(source.path + ": tensor '" + spec.name + "' came out as " +
-                        model::shape_string(t.shape));
+                        weights::shape_string(t.shape));
         }
         const bool half = options.f16 && t.shape.size() > 1;
-        out.add_tensor(spec.name, t.shape, t.data.data(), half ? GgufType::F16 : GgufType::F32);
+        out.add_tensor(spec.name, t.shape, t.data.data(),
+                       half ? weights::GgufType::F16 : weights::GgufType::F32);
     }
     if (tensors.size() != specs.size())
         throw Error(source.path + ": BlazeFace importer produced extra tensors");
@@ -298,4 +283,4 @@ bool import_tflite_blazeface(const TfliteModel& model, const SourceFile& source,
     return true;
 }
 
-}  // namespace animegan::weights
+}  // namespace animegan::blazeface

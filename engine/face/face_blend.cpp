@@ -1,12 +1,12 @@
 // The blend of one face: mask, feather, seamless clone of the three channels at once, composite, seam metric.
 // Everything works on the rectangle around the mask, and the solver and the composite only on the mask
 // itself.
-#include "engine/face_blend.h"
+#include "engine/face/face_blend.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "engine/poisson.h"
+#include "engine/face/poisson.h"
 
 namespace animegan::faceblend {
 namespace {

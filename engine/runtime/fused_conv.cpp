@@ -1,4 +1,4 @@
-#include "engine/fused_conv.h"
+#include "engine/runtime/fused_conv.h"
 
 #include <algorithm>
 

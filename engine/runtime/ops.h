@@ -6,7 +6,7 @@
 
 #include "animegan/animegan.h"  // NormStatisticsHook
 #include "animegan/tensor.h"
-#include "engine/thread_pool.h"
+#include "engine/runtime/thread_pool.h"
 #include "kernels/kernels.h"
 
 namespace animegan::ops {

@@ -1,13 +1,13 @@
-#include "engine/blazeface_layout.h"
+#include "engine/models/blazeface/layout.h"
 
-namespace animegan::model {
+namespace animegan::blazeface {
 
 std::string blaze_block_name(int block) {
     return "backbone." + std::to_string(block);
 }
 
-std::vector<TensorSpec> blazeface_tensor_specs() {
-    std::vector<TensorSpec> specs;
+std::vector<weights::TensorSpec> tensor_specs() {
+    std::vector<weights::TensorSpec> specs;
     auto conv = [&](const std::string& prefix, int out, int in, int kernel) {
         specs.push_back({prefix + ".weight", {out, in, kernel, kernel}});
         specs.push_back({prefix + ".bias", {out}});
@@ -25,4 +25,4 @@ std::vector<TensorSpec> blazeface_tensor_specs() {
     return specs;
 }
 
-}  // namespace animegan::model
+}  // namespace animegan::blazeface

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <string>
 
-#include "engine/face_blend.h"
-#include "engine/warp.h"
+#include "engine/face/face_blend.h"
+#include "engine/face/warp.h"
 
 namespace animegan {
 namespace {

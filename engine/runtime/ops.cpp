@@ -1,4 +1,4 @@
-#include "engine/ops.h"
+#include "engine/runtime/ops.h"
 
 #include <cmath>
 #include <string>

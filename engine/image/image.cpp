@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "animegan/animegan.h"
-#include "engine/file_bytes.h"
+#include "weights/file_bytes.h"
 
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION

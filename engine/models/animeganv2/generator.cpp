@@ -4,9 +4,10 @@
 #include <map>
 
 #include "animegan/animegan.h"
-#include "engine/fused_conv.h"
-#include "engine/generator_layout.h"
+#include "engine/models/animeganv2/layout.h"
+#include "engine/runtime/fused_conv.h"
 #include "weights/gguf.h"
+#include "weights/tensor_binder.h"
 
 namespace animegan {
 namespace {
@@ -32,27 +33,6 @@ Upsample parse_upsample(const std::string& name, const std::string& path) {
     throw Error(path + ": unknown animeganv2.upsample_mode '" + name + "'");
 }
 
-// Binds layout tensors to file data (model::bind_tensor), counting them so that extra tensors in the file
-// can be found.
-class TensorBinder {
-  public:
-    TensorBinder(const weights::GgufFile& file, std::vector<std::vector<float>>& converted)
-        : file_(file), converted_(converted) {}
-
-    const float* bind(const model::TensorSpec& spec) {
-        const float* data = model::bind_tensor(file_, spec, converted_);
-        ++bound_;
-        return data;
-    }
-
-    size_t bound() const { return bound_; }
-
-  private:
-    const weights::GgufFile& file_;
-    std::vector<std::vector<float>>& converted_;
-    size_t bound_ = 0;
-};
-
 }  // namespace
 
 const char* kernels_isa() {
@@ -76,7 +56,7 @@ struct Generator::Impl {
     std::vector<std::vector<float>> converted;         // F16 tensors widened to F32
     std::vector<std::vector<float>> winograd_weights;  // per layer that runs as Winograd
     ModelInfo info;
-    model::GeneratorLayout layers;
+    animeganv2::Layout layers;
     std::unique_ptr<ThreadPool> threads;
     mutable size_t last_peak_bytes = 0;
 
@@ -85,20 +65,18 @@ struct Generator::Impl {
     // Dense stride-1 3x3 and 7x7 layers run as Winograd convolutions (kernels.h), except with few input
     // channels, where the input transform is not amortized: the 3-channel 7x7 first layer at 512x512 takes
     // 55 ms as Winograd and 34 ms direct, the 64-channel one 374 ms against 684 ms (animegan_bench, AVX2).
-    static bool winograd_pays(const model::ConvLayer& l) {
+    static bool winograd_pays(const animeganv2::ConvLayer& l) {
         return (l.kernel == 3 || l.kernel == 7) && l.stride == 1 && l.groups == 1 && l.in >= 16;
     }
 
     void bind_all() {
-        TensorBinder binder(file, converted);
-        const std::vector<model::TensorSpec> specs = model::generator_tensor_specs(info.style_attention);
-        std::map<std::string, const model::TensorSpec*> by_name;
-        for (const model::TensorSpec& s : specs) by_name[s.name] = &s;
-        auto get = [&](const std::string& name) { return binder.bind(*by_name.at(name)); };
-        auto bind_conv = [&](model::ConvLayer& l) {
-            l.weight = get(l.name + ".weight");
-            if (l.has_bias) l.bias = get(l.name + ".bias");
-            const kernels::KernelTable& table = kernels::active_kernels();
+        weights::TensorBinder binder(file, converted);
+        const kernels::KernelTable& table = kernels::active_kernels();
+        auto bind_conv = [&](animeganv2::ConvLayer& l) {
+            const std::vector<weights::TensorSpec> specs = animeganv2::tensor_specs(l);
+            auto spec = specs.begin();
+            l.weight = binder.bind(*spec++);
+            if (l.has_bias) l.bias = binder.bind(*spec++);
             if (winograd_pays(l) && table.conv_winograd) {
                 std::vector<float>& w =
                     winograd_weights.emplace_back(table.winograd_weight_floats(l.kernel, l.out, l.in));
@@ -107,46 +85,29 @@ struct Generator::Impl {
                 file.evict(*file.find(l.name + ".weight"));  // only the transformed copy is read from now on
             }
             if (!l.norm.empty()) {
-                l.gamma = get(l.norm + ".weight");
-                l.beta = get(l.norm + ".bias");
+                l.gamma = binder.bind(*spec++);
+                l.beta = binder.bind(*spec++);
             }
         };
-        auto bind_attention = [&](model::ChannelAttention& a) {
-            a.fc1_weight = get(a.name + ".fc.0.weight");
-            a.fc1_bias = get(a.name + ".fc.0.bias");
-            a.fc2_weight = get(a.name + ".fc.2.weight");
-            a.fc2_bias = get(a.name + ".fc.2.bias");
+        auto bind_attention = [&](animeganv2::ChannelAttention& a) {
+            const std::vector<weights::TensorSpec> specs = animeganv2::tensor_specs(a);
+            a.fc1_weight = binder.bind(specs[0]);
+            a.fc1_bias = binder.bind(specs[1]);
+            a.fc2_weight = binder.bind(specs[2]);
+            a.fc2_bias = binder.bind(specs[3]);
         };
-        for (auto& l : layers.block_a) bind_conv(l);
-        for (auto& l : layers.block_b) bind_conv(l);
-        bind_conv(layers.block_c_in);
-        for (auto& r : layers.block_c_res) {
-            bind_conv(r.expand);
-            bind_conv(r.depthwise);
-            bind_conv(r.project);
-        }
-        bind_conv(layers.block_c_out);
-        for (auto& l : layers.block_d) bind_conv(l);
-        for (auto& l : layers.block_e) bind_conv(l);
-        bind_conv(layers.out_layer);
-        if (layers.style_attention) {
-            bind_attention(layers.attn_c);
-            bind_attention(layers.attn_d);
-        }
-        // A file with extra tensors was made for another architecture variant (e.g. attention weights while
-        // the metadata says none): running it would silently ignore weights.
-        if (binder.bound() != file.tensors().size()) {
-            for (const weights::GgufTensor& t : file.tensors()) {
-                if (!by_name.count(t.name)) throw Error(file.path() + ": unexpected tensor '" + t.name + "'");
-            }
-        }
+        animeganv2::for_each_step(layers, [&](const animeganv2::Step& s) {
+            if (s.conv) bind_conv(*s.conv);
+            if (s.attention) bind_attention(*s.attention);
+        });
+        binder.check_all_bound();
     }
 
     int norm_groups(int channels) const { return info.norm_groups == 0 ? channels : info.norm_groups; }
 
     // One layer: convolution (reading x resized to height x width, padded) with its GroupNorm left pending.
-    ops::Activation conv(ops::Context& ctx, const model::ConvLayer& l, const ops::Activation& x, int height,
-                         int width) const {
+    ops::Activation conv(ops::Context& ctx, const animeganv2::ConvLayer& l, const ops::Activation& x,
+                         int height, int width) const {
         ops::Activation y;
         y.raw = ops::conv2d_fused(
             ctx, x, height, width, resize_mode(info.upsample),
@@ -156,10 +117,6 @@ struct Generator::Impl {
                                         l.leaky_relu ? kLeakySlope : 1.f);
         }
         return y;
-    }
-
-    ops::Activation conv(ops::Context& ctx, const model::ConvLayer& l, const ops::Activation& x) const {
-        return conv(ctx, l, x, x.raw.height(), x.raw.width());
     }
 
     Tensor forward(const Tensor& input, const RunOptions& options) const {
@@ -181,38 +138,33 @@ struct Generator::Impl {
 
         // Each conv's norm stays pending until the next conv gathers its input, and the two resizes happen
         // inside the gathers of the first convs of blocks D and E: see fused_conv.h.
-        ops::Activation x;
+        ops::Activation x, block_input;
         x.raw = input;
-        for (const auto& l : layers.block_a) x = conv(ctx, l, x);  // [64, H/2, W/2]
-        const int half_h = x.raw.height(), half_w = x.raw.width();
-        stage_done("block_a");
-        for (const auto& l : layers.block_b) x = conv(ctx, l, x);  // [128, H/4, W/4]
-        stage_done("block_b");
-        x = conv(ctx, layers.block_c_in, x);
-        for (const auto& r : layers.block_c_res) {
-            ops::Activation y = conv(ctx, r.project, conv(ctx, r.depthwise, conv(ctx, r.expand, x)));
-            if (r.residual) {
-                ops::materialize(ctx, y);
-                ops::materialize(ctx, x);
-                ops::add_in_place(ctx, y.raw, x.raw);
+        int half_height = 0, half_width = 0;  // block A's output size, the target of the first resize
+        animeganv2::for_each_step(layers, [&](const animeganv2::ConstStep& s) {
+            if (s.attention) {
+                attention(ctx, *s.attention, x);
+            } else {
+                if (s.block_input) block_input = x;
+                int height = x.raw.height(), width = x.raw.width();
+                if (s.resize == animeganv2::ConstStep::Resize::ToHalf)
+                    height = half_height, width = half_width;
+                if (s.resize == animeganv2::ConstStep::Resize::ToFull)
+                    height = input.height(), width = input.width();
+                x = conv(ctx, *s.conv, x, height, width);
+                if (s.residual_after) {
+                    ops::materialize(ctx, x);
+                    ops::materialize(ctx, block_input);
+                    ops::add_in_place(ctx, x.raw, block_input.raw);
+                    block_input = {};
+                }
+                if (s.conv == &layers.out_layer) ops::tanh_in_place(ctx, x.raw);
             }
-            x = std::move(y);
-        }
-        x = conv(ctx, layers.block_c_out, x);  // [128, H/4, W/4]
-        if (layers.style_attention) attention(ctx, layers.attn_c, x);
-        stage_done("block_c");
-        x = conv(ctx, layers.block_d[0], x, half_h, half_w);  // resized to [128, H/2, W/2] on the fly
-        x = conv(ctx, layers.block_d[1], x);
-        if (layers.style_attention) attention(ctx, layers.attn_d, x);
-        stage_done("block_d");
-        x = conv(ctx, layers.block_e[0], x, input.height(),
-                 input.width());  // resized to full size on the fly
-        x = conv(ctx, layers.block_e[1], x);
-        x = conv(ctx, layers.block_e[2], x);  // [32, H, W]
-        stage_done("block_e");
-        x = conv(ctx, layers.out_layer, x);  // [3, H, W]
-        ops::tanh_in_place(ctx, x.raw);
-        stage_done("out_layer");
+            if (s.stage_end && std::string(s.stage_end) == "block_a") {
+                half_height = x.raw.height(), half_width = x.raw.width();
+            }
+            if (s.stage_end) stage_done(s.stage_end);
+        });
         // Hand back storage of its own rather than a buffer of this pass's pool.
         Tensor out(x.raw.channels(), x.raw.height(), x.raw.width());
         std::copy(x.raw.data(), x.raw.data() + x.raw.size(), out.data());
@@ -220,7 +172,7 @@ struct Generator::Impl {
         return out;
     }
 
-    static void attention(ops::Context& ctx, const model::ChannelAttention& a, ops::Activation& x) {
+    static void attention(ops::Context& ctx, const animeganv2::ChannelAttention& a, ops::Activation& x) {
         ops::materialize(ctx, x);
         ops::channel_attention(ctx, x.raw, a.fc1_weight, a.fc1_bias, a.hidden, a.fc2_weight, a.fc2_bias);
     }
@@ -254,18 +206,18 @@ Generator Generator::load(const std::string& path, int threads) {
     info.style = f.get_string("general.name").value_or("unnamed");
     info.source_file = f.get_string("animeganv2.source.file").value_or("");
     info.source_hash = f.get_string("animeganv2.source.git_blob_id").value_or("");
-    info.upsample = parse_upsample(f.get_string("animeganv2.upsample_mode").value_or("align_corners"), path);
-    info.norm_eps = f.get_f32("animeganv2.norm_eps").value_or(1e-5f);
-    if (!(info.norm_eps > 0.f && info.norm_eps < 1.f))
-        throw Error(path + ": animeganv2.norm_eps out of range");
-    info.norm_groups = int(f.get_u32("animeganv2.norm_groups").value_or(1));
-    info.style_attention = f.get_bool("animeganv2.style_attention").value_or(false);
-    impl->layers = model::generator_layout(info.style_attention);
-    // Every normalized layer has a multiple of 32 channels, so a group count must divide 32.
-    if (info.norm_groups < 0 || (info.norm_groups != 0 && 32 % info.norm_groups != 0)) {
-        throw Error(path + ": animeganv2.norm_groups=" + std::to_string(info.norm_groups) +
-                    " does not divide the layers' channel counts");
-    }
+    animeganv2::HyperParams params;
+    params.upsample =
+        parse_upsample(f.get_string("animeganv2.upsample_mode").value_or("align_corners"), path);
+    params.norm_eps = f.get_f32("animeganv2.norm_eps").value_or(1e-5f);
+    params.norm_groups = int(f.get_u32("animeganv2.norm_groups").value_or(1));
+    params.style_attention = f.get_bool("animeganv2.style_attention").value_or(false);
+    animeganv2::check_hyper_params(params, path);
+    info.upsample = params.upsample;
+    info.norm_eps = params.norm_eps;
+    info.norm_groups = params.norm_groups;
+    info.style_attention = params.style_attention;
+    impl->layers = animeganv2::make_layout(info.style_attention);
     impl->bind_all();
     impl->threads = std::make_unique<ThreadPool>(threads);
     return Generator(std::move(impl));

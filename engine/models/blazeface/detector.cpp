@@ -5,17 +5,13 @@
 #include <map>
 #include <string>
 
-#include "animegan/face.h"
-#include "engine/blazeface_layout.h"
-#include "engine/ops.h"
+#include "engine/models/blazeface/importers.h"
+#include "engine/models/blazeface/layout.h"
+#include "engine/runtime/fused_conv.h"
 #include "weights/gguf.h"
 
-namespace animegan {
+namespace animegan::blazeface {
 namespace {
-
-using model::kBlazeCoords;
-using model::kBlazeInputSize;
-using model::kBlazeKeypoints;
 
 constexpr float kRelu = 0.f;  // LeakyReLU slope that makes it a ReLU
 
@@ -64,38 +60,28 @@ LetterboxPlacement placement(int width, int height) {
     return {(kBlazeInputSize - w) / 2, (kBlazeInputSize - h) / 2, w, h};
 }
 
-// Binds tensors by name, checking each against the architecture's shape; converts F16 ones once.
-class Binder {
+// Binds the detector's convolutions by their name prefix.
+class ConvBinder {
   public:
-    Binder(const weights::GgufFile& file, std::vector<std::vector<float>>& converted)
-        : file_(file), converted_(converted) {
-        for (const model::TensorSpec& s : model::blazeface_tensor_specs()) specs_[s.name] = s.shape;
+    ConvBinder(const weights::GgufFile& file, std::vector<std::vector<float>>& converted)
+        : binder_(file, converted) {
+        for (const weights::TensorSpec& s : tensor_specs()) specs_[s.name] = s;
     }
 
     Conv conv(const std::string& prefix, int stride = 1, int groups = 1) {
         Conv c;
-        c.weight = bind(prefix + ".weight");
-        c.bias = bind(prefix + ".bias");
-        const std::vector<int64_t>& shape = specs_.at(prefix + ".weight");
-        c.out = int(shape[0]), c.kernel = int(shape[2]), c.stride = stride, c.groups = groups;
+        const weights::TensorSpec& weight = specs_.at(prefix + ".weight");
+        c.weight = binder_.bind(weight);
+        c.bias = binder_.bind(specs_.at(prefix + ".bias"));
+        c.out = int(weight.shape[0]), c.kernel = int(weight.shape[2]), c.stride = stride, c.groups = groups;
         return c;
     }
 
-    // Every tensor of the file was bound: extra ones mean the file is for another architecture variant.
-    void check_complete() const {
-        for (const weights::GgufTensor& t : file_.tensors()) {
-            if (!specs_.count(t.name)) throw Error(file_.path() + ": unexpected tensor '" + t.name + "'");
-        }
-    }
+    void check_all_bound() const { binder_.check_all_bound(); }
 
   private:
-    const float* bind(const std::string& name) {
-        return model::bind_tensor(file_, {name, specs_.at(name)}, converted_);
-    }
-
-    const weights::GgufFile& file_;
-    std::vector<std::vector<float>>& converted_;
-    std::map<std::string, std::vector<int64_t>> specs_;
+    weights::TensorBinder binder_;
+    std::map<std::string, weights::TensorSpec> specs_;
 };
 
 float iou(const FaceDetection& a, const FaceDetection& b) {
@@ -148,36 +134,45 @@ std::vector<FaceDetection> weighted_nms(std::vector<FaceDetection> remaining, fl
 
 }  // namespace
 
-struct FaceDetector::Impl {
+class Detector : public models::FaceDetectorNetwork {
+  public:
     weights::GgufFile file;
     std::vector<std::vector<float>> converted;  // F16 tensors widened to F32
-    std::string name;
+    std::string name_;
     float anchor_offset = 0.5f, box_scale = 128.f, score_clip = 100.f;
     Conv stem;                    // 5x5 stride 2, 3 -> 24
     std::vector<Block> blocks;    // backbone.1 .. backbone.16
     std::vector<Head> heads;      // head16, head8
     std::vector<Anchor> anchors;  // 896, in output order
-    std::unique_ptr<ThreadPool> threads;
+    std::unique_ptr<ThreadPool> threads_;
 
-    explicit Impl(weights::GgufFile f) : file(std::move(f)) {}
+    explicit Detector(weights::GgufFile f) : file(std::move(f)) {}
+
+    const std::string& name() const override { return name_; }
+    int threads() const override { return threads_->size(); }
+    std::vector<FaceDetection> detect(const Image& image, const FaceDetectorOptions& options) const override;
+    void run_raw(const Tensor& input, std::vector<float>& regressors,
+                 std::vector<float>& classificators) const override {
+        forward(input, regressors, classificators);
+    }
 
     void bind_all() {
-        Binder binder(file, converted);
+        ConvBinder binder(file, converted);
         stem = binder.conv("backbone.0.conv", 2);
-        for (int i = 0; i < model::kBlazeBlockCount; ++i) {
-            const model::BlazeBlockSpec& s = model::kBlazeBlocks[i];
-            const std::string prefix = model::blaze_block_name(i + 1);
+        for (int i = 0; i < kBlazeBlockCount; ++i) {
+            const BlazeBlockSpec& s = kBlazeBlocks[i];
+            const std::string prefix = blaze_block_name(i + 1);
             blocks.push_back({binder.conv(prefix + ".depthwise", s.stride, s.in),
                               binder.conv(prefix + ".pointwise"), s.stride});
         }
         int first_anchor = 0;
-        for (const model::BlazeHeadSpec& h : model::kBlazeHeads) {
+        for (const BlazeHeadSpec& h : kBlazeHeads) {
             heads.push_back({binder.conv(std::string(h.name) + ".classifier"),
                              binder.conv(std::string(h.name) + ".regressor"), h.block, h.grid, h.anchors,
                              first_anchor});
             first_anchor += h.grid * h.grid * h.anchors;
         }
-        binder.check_complete();
+        binder.check_all_bound();
     }
 
     // SsdAnchorsCalculator with MediaPipe's face config: one anchor centre per cell and anchor, (y, x,
@@ -191,12 +186,15 @@ struct FaceDetector::Impl {
         }
     }
 
-    // The bias is added after the sum (then the activation, if any), as TensorFlow Lite and Arm NN do: adding
-    // it first, as our conv kernels do, rounds differently enough to show in the 1e-4 comparison.
+    // The same fused convolution as the generator's, padding with zeros as it gathers rows (TF's SAME). The
+    // bias is added after the sum (then the activation, if any), as TensorFlow Lite and Arm NN do: adding it
+    // first, as our conv kernels do, rounds differently enough to show in the 1e-4 comparison.
     static Tensor conv(ops::Context& ctx, const Conv& c, const Tensor& x, float negative_slope = 1.f) {
-        const ops::Padding pad = ops::tf_same_padding(x.height(), x.width(), c.kernel, c.stride);
-        Tensor y = ops::conv2d(ctx, pad.any() ? ops::pad(ctx, x, pad) : x, c.weight, nullptr, c.out, c.kernel,
-                               c.kernel, c.stride, c.groups);
+        ops::Activation input;
+        input.raw = x;
+        Tensor y = ops::conv2d_fused(ctx, input, x.height(), x.width(), kernels::ResizeMode::AlignCorners,
+                                     {c.weight, nullptr, c.out, c.kernel, c.stride, c.groups,
+                                      ops::tf_same_padding(x.height(), x.width(), c.kernel, c.stride)});
         ops::bias_leaky_relu_in_place(ctx, y, c.bias, negative_slope);
         return y;
     }
@@ -209,7 +207,7 @@ struct FaceDetector::Impl {
                         std::to_string(input.width()) + "]");
         }
         BufferPool buffers;
-        ops::Context ctx{*threads, buffers, kernels::active_kernels()};
+        ops::Context ctx{*threads_, buffers, kernels::active_kernels()};
         Tensor x = conv(ctx, stem, input, kRelu);         // [24, 64, 64]
         std::vector<Tensor> features(blocks.size() + 1);  // kept only where a head reads them
         for (size_t i = 0; i < blocks.size(); ++i) {
@@ -224,8 +222,8 @@ struct FaceDetector::Impl {
                 if (h.block == int(i) + 1) features[i + 1] = x;
             }
         }
-        regressors.assign(size_t(model::kBlazeAnchorCount) * kBlazeCoords, 0.f);
-        classificators.assign(model::kBlazeAnchorCount, 0.f);
+        regressors.assign(size_t(kBlazeAnchorCount) * kBlazeCoords, 0.f);
+        classificators.assign(kBlazeAnchorCount, 0.f);
         for (const Head& h : heads) {
             const Tensor& feature = features[h.block];
             scatter(h, conv(ctx, h.classifier, feature), 1, classificators);  // [anchors, grid, grid]
@@ -278,53 +276,32 @@ struct FaceDetector::Impl {
     }
 };
 
-FaceDetector::FaceDetector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-FaceDetector::FaceDetector(FaceDetector&&) noexcept = default;
-FaceDetector& FaceDetector::operator=(FaceDetector&&) noexcept = default;
-FaceDetector::~FaceDetector() = default;
-
-FaceDetector FaceDetector::load(const std::string& path, int threads) {
-    auto impl = std::make_unique<Impl>(weights::GgufFile::open(path));
-    const weights::GgufFile& f = impl->file;
-    const std::string arch = f.get_string("general.architecture").value_or("");
-    if (arch != "blazeface") {
-        throw Error(path + ": general.architecture is '" + arch +
-                    "', expected 'blazeface' (a face detector converted by animegan-convert)");
-    }
+std::unique_ptr<models::FaceDetectorNetwork> load_detector(weights::GgufFile file, int threads) {
+    auto d = std::make_unique<Detector>(std::move(file));
+    const weights::GgufFile& f = d->file;
+    const std::string& path = f.path();
     const uint32_t size = f.get_u32("blazeface.input_size").value_or(0);
     if (size != uint32_t(kBlazeInputSize)) {
         throw Error(path + ": blazeface.input_size is " + std::to_string(size) +
                     "; only the 128x128 model is supported");
     }
-    impl->name = f.get_string("general.name").value_or("BlazeFace");
-    impl->anchor_offset = f.get_f32("blazeface.anchor_offset").value_or(0.5f);
-    impl->box_scale = f.get_f32("blazeface.box_scale").value_or(float(kBlazeInputSize));
-    impl->score_clip = f.get_f32("blazeface.score_clip").value_or(100.f);
-    if (!(impl->anchor_offset >= 0.f && impl->anchor_offset <= 1.f) || !(impl->box_scale > 0.f) ||
-        !(impl->score_clip > 0.f)) {
+    d->name_ = f.get_string("general.name").value_or("BlazeFace");
+    d->anchor_offset = f.get_f32("blazeface.anchor_offset").value_or(0.5f);
+    d->box_scale = f.get_f32("blazeface.box_scale").value_or(float(kBlazeInputSize));
+    d->score_clip = f.get_f32("blazeface.score_clip").value_or(100.f);
+    if (!(d->anchor_offset >= 0.f && d->anchor_offset <= 1.f) || !(d->box_scale > 0.f) ||
+        !(d->score_clip > 0.f)) {
         throw Error(path + ": blazeface.anchor_offset, box_scale or score_clip out of range");
     }
-    impl->bind_all();
-    impl->make_anchors();
-    impl->threads = std::make_unique<ThreadPool>(threads);
-    return FaceDetector(std::move(impl));
-}
-
-const std::string& FaceDetector::name() const {
-    return impl_->name;
-}
-int FaceDetector::threads() const {
-    return impl_->threads->size();
-}
-
-void FaceDetector::run_raw(const Tensor& input, std::vector<float>& regressors,
-                           std::vector<float>& classificators) const {
-    impl_->forward(input, regressors, classificators);
+    d->bind_all();
+    d->make_anchors();
+    d->threads_ = std::make_unique<ThreadPool>(threads);
+    return d;
 }
 
 // Black borders, as MediaPipe's CPU ImageToTensorCalculator pads (BORDER_ZERO on the 8-bit image, then the
 // range conversion): they become -1 in the network's [-1, 1].
-Tensor FaceDetector::letterbox(const Image& image) {
+Tensor letterbox(const Image& image) {
     if (image.width <= 0 || image.height <= 0) throw Error("face detector: empty image");
     const LetterboxPlacement p = placement(image.width, image.height);
     const Tensor scaled = image_to_tensor(
@@ -371,9 +348,8 @@ Image sub_image(const Image& image, int x0, int y0, int w, int h) {
 
 }  // namespace
 
-std::vector<FaceDetection> FaceDetector::Impl::detect_pixels(const Image& image,
-                                                             const FaceDetectorOptions& options,
-                                                             bool suppress) const {
+std::vector<FaceDetection> Detector::detect_pixels(const Image& image, const FaceDetectorOptions& options,
+                                                   bool suppress) const {
     std::vector<float> regressors, classificators;
     forward(letterbox(image), regressors, classificators);
     std::vector<FaceDetection> faces = decode(regressors, classificators, options.min_score);
@@ -391,19 +367,18 @@ std::vector<FaceDetection> FaceDetector::Impl::detect_pixels(const Image& image,
     return faces;
 }
 
-std::vector<FaceDetection> FaceDetector::detect(const Image& image,
-                                                const FaceDetectorOptions& options) const {
+std::vector<FaceDetection> Detector::detect(const Image& image, const FaceDetectorOptions& options) const {
     if (options.tile_min_side != 0 && options.tile_min_side < kBlazeInputSize) {
         throw Error("face detector: tile_min_side must be 0 or at least " + std::to_string(kBlazeInputSize) +
                     ", got " + std::to_string(options.tile_min_side));
     }
     const int longer = std::max(image.width, image.height);
     if (options.tile_min_side == 0 || longer < 2 * options.tile_min_side) {
-        return impl_->detect_pixels(image, options, true);
+        return detect_pixels(image, options, true);
     }
     // Every pass's detections before suppression, in photo pixels, then one suppression over all of them: a
     // face found by several passes becomes one detection, its box the score-weighted average.
-    std::vector<FaceDetection> all = impl_->detect_pixels(image, options, false);
+    std::vector<FaceDetection> all = detect_pixels(image, options, false);
     const std::vector<FaceDetection> whole = weighted_nms(all, options.nms_iou);
     FaceDetectorOptions tile_options = options;
     tile_options.min_score = std::max(options.min_score, kTileMinScore);
@@ -412,7 +387,7 @@ std::vector<FaceDetection> FaceDetector::detect(const Image& image,
             for (int x0 : window_starts(image.width, side)) {
                 const int w = std::min(side, image.width), h = std::min(side, image.height);
                 std::vector<FaceDetection> found =
-                    impl_->detect_pixels(sub_image(image, x0, y0, w, h), tile_options, false);
+                    detect_pixels(sub_image(image, x0, y0, w, h), tile_options, false);
                 shift(found, float(x0), float(y0));
                 // A face cut by a tile edge inside the photo gives a partial box; the neighbouring tile,
                 // overlapping by half, holds the whole face (if it is small enough to need this level at
@@ -441,7 +416,7 @@ std::vector<FaceDetection> FaceDetector::detect(const Image& image,
         const int y1 = std::min(image.height, int(std::ceil(0.5f * (f.y0 + f.y1 + side))));
         if (x1 - x0 < 1 || y1 - y0 < 1) continue;
         std::vector<FaceDetection> check =
-            impl_->detect_pixels(sub_image(image, x0, y0, x1 - x0, y1 - y0), options, true);
+            detect_pixels(sub_image(image, x0, y0, x1 - x0, y1 - y0), options, true);
         shift(check, float(x0), float(y0));
         const bool real = std::any_of(check.begin(), check.end(), [&](const FaceDetection& c) {
             return c.score >= kConfirmScore && iou(c, f) > kConfirmIou;
@@ -451,4 +426,7 @@ std::vector<FaceDetection> FaceDetector::detect(const Image& image,
     return confirmed;
 }
 
-}  // namespace animegan
+extern const models::Network kNetwork;
+const models::Network kNetwork = {"blazeface", "BlazeFace", import_tflite, nullptr, load_detector};
+
+}  // namespace animegan::blazeface

@@ -13,7 +13,7 @@
 // Speed: the channels are solved together, each point's values padded to 4 floats so every update is one SIMD
 // operation; the loops walk the region's row runs, so there is no per-point test and no work outside it;
 // every buffer is allocated once per region.
-#include "engine/poisson.h"
+#include "engine/face/poisson.h"
 
 #include <algorithm>
 #include <cmath>

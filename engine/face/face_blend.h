@@ -3,7 +3,7 @@
 #pragma once
 
 #include "animegan/animegan.h"
-#include "engine/warp.h"
+#include "engine/face/warp.h"
 
 namespace animegan::faceblend {
 
