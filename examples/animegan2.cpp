@@ -16,10 +16,11 @@
 
 namespace {
 
+// One source line per line of the help text.
+// clang-format off
 const char* kUsage =
     "usage: animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png [options]\n"
-    "       animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png --face [--detector FACE.gguf] [--face-model "
-    "GEN.gguf]\n"
+    "       animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png --face [--detector FACE.gguf] [--face-model GEN.gguf]\n"
     "       animegan2 --detect-faces IN.jpg --detector FACE.gguf [-o OUT.png] [--min-score S]\n"
     "\n"
     "Turns a photo into an anime-style picture with an AnimeGANv2 model converted by animegan-convert.\n"
@@ -29,8 +30,7 @@ const char* kUsage =
     "  -m, --model FILE      converted model (.gguf)\n"
     "  -i, --input FILE      photo to stylize\n"
     "  -o, --output FILE     where to write the result\n"
-    "  --max-side N          downscale so the longer side is at most N pixels first (default 1024, 0 = "
-    "never)\n"
+    "  --max-side N          downscale so the longer side is at most N pixels first (default 1024, 0 = never)\n"
     "  --threads N           worker threads (default: all cores)\n"
     "  --side-by-side        write the input and the result next to each other\n"
     "  -q, --quiet           print nothing but errors\n"
@@ -38,24 +38,20 @@ const char* kUsage =
     "  -h, --help            this text\n"
     "\n"
     "faces (BlazeFace detector, converted by weights/fetch_face_detector.sh):\n"
-    "  --detector FILE       converted face detector (.gguf), required with --detect-faces; --face looks "
-    "for\n"
-    "                        face_detection_short_range.gguf (as fetch_face_detector.sh names it) next to "
-    "-m\n"
-    "  --face                face pass: stylize each face on its own, level and enlarged, and blend it back "
-    "in\n"
+    "  --detector FILE       converted face detector (.gguf), required with --detect-faces; --face looks for\n"
+    "                        face_detection_short_range.gguf (as fetch_face_detector.sh names it) next to -m\n"
+    "  --face                face pass: stylize each face on its own, level and enlarged, and blend it back in\n"
     "  --face-model FILE     generator for the faces (.gguf, e.g. face_paint_512_v2); default: the -m model\n"
     "  --face-size N         side of the face crop the face generator runs on (default 512)\n"
     "  --min-face N          leave faces smaller than N pixels as the scene model made them (default 24)\n"
-    "  --detect-faces FILE   print one line per face in FILE: score, box, keypoints (pixels); with -o, draw "
-    "them\n"
+    "  --detect-faces FILE   print one line per face in FILE: score, box, keypoints (pixels); with -o, draw them\n"
     "  --min-score S         drop faces scoring below S (default 0.5)\n"
-    "  --detect-tiles N      on photos of at least 2N pixels, also search overlapping tiles of 1/2, 1/4, ... "
-    "of\n"
+    "  --detect-tiles N      on photos of at least 2N pixels, also search overlapping tiles of 1/2, 1/4, ... of\n"
     "                        the longer side down to N pixels, for faces too small for the whole-photo pass\n"
     "                        (default 256, 0 = whole photo only)\n"
     "\n"
     "exit status: 0 on success, 1 on any error (the reason is printed), 2 on a usage error\n";
+// clang-format on
 
 [[noreturn]] void usage_error(const std::string& message) {
     std::fprintf(stderr, "animegan2: %s (see --help)\n", message.c_str());

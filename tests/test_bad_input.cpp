@@ -1,5 +1,6 @@
 // Bad input gets a clear animegan::Error, never a crash or a huge allocation: broken images, hostile image
-// headers, weight files that are truncated, corrupted, mis-shaped or for another model. Run under ASan + UBSan.
+// headers, weight files that are truncated, corrupted, mis-shaped or for another model. Run under ASan +
+// UBSan.
 #include <doctest/doctest.h>
 
 #include <random>
@@ -28,8 +29,9 @@ std::vector<uint8_t> png_header(uint32_t width, uint32_t height) {
 }
 
 // Writes a GGUF for the generator with every tensor right, then lets `edit` break one thing.
-std::string write_model(const std::string& path,
-                        const std::function<void(weights::GgufWriter&, std::vector<weights::TensorSpec>&)>& edit) {
+std::string write_model(
+    const std::string& path,
+    const std::function<void(weights::GgufWriter&, std::vector<weights::TensorSpec>&)>& edit) {
     weights::GgufWriter w;
     w.set_string("general.architecture", "animeganv2");
     w.set_string("animeganv2.upsample_mode", "align_corners");
@@ -91,29 +93,49 @@ TEST_CASE("generator input sizes out of range") {
 TEST_CASE("model files with missing, mis-shaped, extra tensors or wrong metadata") {
     const std::string dir = testing::scratch_dir("bad_models");
     testing::check_error_mentions([&] { Generator::load(dir + "/missing.gguf"); }, "missing.gguf");
-    testing::check_error_mentions([&] {
-        Generator::load(write_model(dir + "/a.gguf", [](auto&, auto& specs) { specs.erase(specs.begin() + 5); }));
-    }, "missing tensor");
-    testing::check_error_mentions([&] {
-        Generator::load(write_model(dir + "/b.gguf", [](auto&, auto& specs) { specs[3].shape[0] += 1; }));
-    }, "has shape");
-    testing::check_error_mentions([&] {
-        Generator::load(write_model(dir + "/c.gguf", [](auto&, auto& specs) { specs.push_back({"extra.weight", {4}}); }));
-    }, "unexpected tensor");
-    testing::check_error_mentions([&] {
-        Generator::load(write_model(dir + "/d.gguf", [](auto& w, auto&) { w.set_string("general.architecture", "llama"); }));
-    }, "architecture");
-    testing::check_error_mentions([&] {
-        Generator::load(write_model(dir + "/e.gguf", [](auto& w, auto&) { w.set_string("animeganv2.upsample_mode", "nearest"); }));
-    }, "upsample");
-    testing::check_error_mentions([&] {
-        Generator::load(write_model(dir + "/f.gguf", [](auto& w, auto&) { w.set_u32("animeganv2.norm_groups", 3); }));
-    }, "norm_groups");
+    testing::check_error_mentions(
+        [&] {
+            Generator::load(
+                write_model(dir + "/a.gguf", [](auto&, auto& specs) { specs.erase(specs.begin() + 5); }));
+        },
+        "missing tensor");
+    testing::check_error_mentions(
+        [&] {
+            Generator::load(write_model(dir + "/b.gguf", [](auto&, auto& specs) { specs[3].shape[0] += 1; }));
+        },
+        "has shape");
+    testing::check_error_mentions(
+        [&] {
+            Generator::load(write_model(dir + "/c.gguf", [](auto&, auto& specs) {
+                specs.push_back({"extra.weight", {4}});
+            }));
+        },
+        "unexpected tensor");
+    testing::check_error_mentions(
+        [&] {
+            Generator::load(write_model(
+                dir + "/d.gguf", [](auto& w, auto&) { w.set_string("general.architecture", "llama"); }));
+        },
+        "architecture");
+    testing::check_error_mentions(
+        [&] {
+            Generator::load(write_model(dir + "/e.gguf", [](auto& w, auto&) {
+                w.set_string("animeganv2.upsample_mode", "nearest");
+            }));
+        },
+        "upsample");
+    testing::check_error_mentions(
+        [&] {
+            Generator::load(
+                write_model(dir + "/f.gguf", [](auto& w, auto&) { w.set_u32("animeganv2.norm_groups", 3); }));
+        },
+        "norm_groups");
 }
 
 TEST_CASE("truncated and corrupted model files") {
     const std::string dir = testing::scratch_dir("corrupt_models");
-    const std::vector<uint8_t> good = testing::read_bytes(write_model(dir + "/good.gguf", [](auto&, auto&) {}));
+    const std::vector<uint8_t> good =
+        testing::read_bytes(write_model(dir + "/good.gguf", [](auto&, auto&) {}));
     std::mt19937 rng(11);
     for (int trial = 0; trial < 60; ++trial) {
         std::vector<uint8_t> bad = good;
@@ -121,7 +143,8 @@ TEST_CASE("truncated and corrupted model files") {
             bad.resize(rng() % good.size());
         } else {
             // Flip bytes in the header and tensor table, where they change meaning rather than values.
-            for (int k = 0; k < 4; ++k) bad[rng() % std::min<size_t>(bad.size(), 4096)] ^= uint8_t(1 + rng() % 255);
+            for (int k = 0; k < 4; ++k)
+                bad[rng() % std::min<size_t>(bad.size(), 4096)] ^= uint8_t(1 + rng() % 255);
         }
         testing::write_bytes(dir + "/bad.gguf", bad);
         try {
@@ -138,7 +161,8 @@ TEST_CASE("converter inputs that are not generator checkpoints") {
     const std::string dir = testing::scratch_dir("bad_checkpoints");
     testing::check_error_mentions([&] { convert_to_gguf(dir + "/none.pt", dir + "/o.gguf"); }, "cannot open");
     testing::write_bytes(dir + "/text.pt", std::vector<uint8_t>(64, 'a'));
-    testing::check_error_mentions([&] { convert_to_gguf(dir + "/text.pt", dir + "/o.gguf"); }, "not a PyTorch");
+    testing::check_error_mentions([&] { convert_to_gguf(dir + "/text.pt", dir + "/o.gguf"); },
+                                  "not a PyTorch");
 
     const std::string reason = testing::torch_unavailable_reason();
     if (!reason.empty()) {
@@ -149,7 +173,8 @@ TEST_CASE("converter inputs that are not generator checkpoints") {
     testing::write_bytes(script, [] {
         const std::string s =
             "import sys, torch\n"
-            "sys.path.insert(0, '" ANIMEGAN_SOURCE_DIR "/tools')\n"
+            "sys.path.insert(0, '" ANIMEGAN_SOURCE_DIR
+            "/tools')\n"
             "import torch_reference as ref\n"
             "sd = ref.Generator('align_corners', False).state_dict()\n"
             "torch.save(sd, sys.argv[1] + '/good.pt')\n"
@@ -160,11 +185,15 @@ TEST_CASE("converter inputs that are not generator checkpoints") {
             "torch.save({'x': torch.zeros(3)}, sys.argv[1] + '/other.pt')\n";
         return std::vector<uint8_t>(s.begin(), s.end());
     }());
-    REQUIRE(testing::run_command("/usr/bin/python3 " + script + " " + dir + " > " + dir + "/make.log 2>&1") == 0);
+    REQUIRE(testing::run_command("/usr/bin/python3 " + script + " " + dir + " > " + dir + "/make.log 2>&1") ==
+            0);
     CHECK_NOTHROW(convert_to_gguf(dir + "/good.pt", dir + "/good.gguf"));
-    testing::check_error_mentions([&] { convert_to_gguf(dir + "/shape.pt", dir + "/o.gguf"); }, "block_b.1.1.weight");
-    testing::check_error_mentions([&] { convert_to_gguf(dir + "/missing.pt", dir + "/o.gguf"); }, "block_e.2.2.bias");
-    testing::check_error_mentions([&] { convert_to_gguf(dir + "/other.pt", dir + "/o.gguf"); }, "missing tensor");
+    testing::check_error_mentions([&] { convert_to_gguf(dir + "/shape.pt", dir + "/o.gguf"); },
+                                  "block_b.1.1.weight");
+    testing::check_error_mentions([&] { convert_to_gguf(dir + "/missing.pt", dir + "/o.gguf"); },
+                                  "block_e.2.2.bias");
+    testing::check_error_mentions([&] { convert_to_gguf(dir + "/other.pt", dir + "/o.gguf"); },
+                                  "missing tensor");
 
     const std::vector<uint8_t> good = testing::read_bytes(dir + "/good.pt");
     std::mt19937 rng(12);
@@ -186,4 +215,4 @@ TEST_CASE("converter inputs that are not generator checkpoints") {
     CHECK(rejected >= 20);  // every truncation must be caught; flips inside tensor data may pass
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("bad_input")

@@ -197,4 +197,4 @@ TEST_CASE("image conversions and files round-trip") {
     CHECK(pair.width == 64 + 69);
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("engine")

@@ -36,7 +36,9 @@ std::string armnn_unavailable_reason() {
     static const std::string reason = [] {
         if (!fs::exists("/usr/bin/python3")) return std::string("/usr/bin/python3 is not installed");
         if (testing::run_command("/usr/bin/python3 -c 'import pyarmnn, numpy' >/dev/null 2>&1") != 0) {
-            return std::string("pyarmnn is not importable by /usr/bin/python3 (apt-get install python3-pyarmnn python3-numpy)");
+            return std::string(
+                "pyarmnn is not importable by /usr/bin/python3 (apt-get install python3-pyarmnn "
+                "python3-numpy)");
         }
         return std::string();
     }();
@@ -80,11 +82,13 @@ void check_photo(const FaceDetector& detector, const std::string& path, size_t e
     const double ms = ms_since(start);
     std::ostringstream scores;
     for (const FaceDetection& f : faces) scores << " " << f.score;
-    MESSAGE(detector.name() << ", " << fs::path(path).filename().string() << " (" << image.width << "x" << image.height
-                            << "): " << faces.size() << " face(s), scores" << scores.str() << ", detect() " << ms << " ms");
+    MESSAGE(detector.name() << ", " << fs::path(path).filename().string() << " (" << image.width << "x"
+                            << image.height << "): " << faces.size() << " face(s), scores" << scores.str()
+                            << ", detect() " << ms << " ms");
     CHECK_MESSAGE(faces.size() == expected_faces, path);
     for (const FaceDetection& f : faces) {
-        CHECK_MESSAGE((inside(f, kRightEye) && inside(f, kLeftEye)), path << ": an eye lies outside its face box");
+        CHECK_MESSAGE((inside(f, kRightEye) && inside(f, kLeftEye)),
+                      path << ": an eye lies outside its face box");
     }
 }
 
@@ -94,7 +98,8 @@ void check_photos(const FaceDetector& detector) {
     std::set<std::string> portraits;  // sorted, for a stable report
     for (const auto& entry : fs::directory_iterator(images)) {
         const std::string name = entry.path().filename().string();
-        if (name.rfind("portrait_", 0) == 0 && entry.path().extension() == ".jpg") portraits.insert(entry.path().string());
+        if (name.rfind("portrait_", 0) == 0 && entry.path().extension() == ".jpg")
+            portraits.insert(entry.path().string());
     }
     CHECK(!portraits.empty());
     for (const std::string& p : portraits) check_photo(detector, p, 1);
@@ -104,8 +109,9 @@ void check_photos(const FaceDetector& detector) {
 
 // Writes a BlazeFace GGUF with every weight zero and the given biases, after `edit` had its say. With zero
 // weights every activation is zero, so each head predicts its biases at every cell.
-std::string write_synthetic(const std::string& path, const std::map<std::string, std::vector<float>>& biases,
-                            const std::function<void(weights::GgufWriter&, std::vector<weights::TensorSpec>&)>& edit = nullptr) {
+std::string write_synthetic(
+    const std::string& path, const std::map<std::string, std::vector<float>>& biases,
+    const std::function<void(weights::GgufWriter&, std::vector<weights::TensorSpec>&)>& edit = nullptr) {
     weights::GgufWriter w;
     w.set_string("general.architecture", "blazeface");
     w.set_string("general.name", "synthetic");
@@ -129,21 +135,16 @@ std::string write_synthetic(const std::string& path, const std::map<std::string,
 TEST_SUITE("face") {
 
 TEST_CASE("raw outputs match Arm NN (CpuRef) running face_detection_front.tflite") {
-    if (front_tflite().empty()) {
-        MESSAGE("skipped: ../shared/models/face_detection_front.tflite is absent");
-        return;
-    }
-    if (const std::string reason = armnn_unavailable_reason(); !reason.empty()) {
-        MESSAGE("skipped: " << reason);
-        return;
-    }
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("models/face_detection_front.tflite"));
+    ANIMEGAN_SKIP_IF(armnn_unavailable_reason());
     const FaceDetector detector = FaceDetector::load(front_gguf());
     const std::string dir = testing::scratch_dir("face_armnn");
     const char* names[] = {"portrait_01", "portrait_04", "group_three", "scene_car"};
     std::map<std::string, std::pair<std::vector<float>, std::vector<float>>> ours;
     std::string inputs;
     for (const char* name : names) {
-        const Tensor input = FaceDetector::letterbox(load_image(testing::shared_dir() + "/images/" + name + ".jpg"));
+        const Tensor input =
+            FaceDetector::letterbox(load_image(testing::shared_dir() + "/images/" + name + ".jpg"));
         std::vector<uint8_t> nhwc(input.size() * sizeof(float));  // the TFLite input is [1, 128, 128, 3]
         float* f = reinterpret_cast<float*>(nhwc.data());
         for (int c = 0; c < 3; ++c)
@@ -152,34 +153,36 @@ TEST_CASE("raw outputs match Arm NN (CpuRef) running face_detection_front.tflite
         inputs += " " + dir + "/" + name + ".f32";
         detector.run_raw(input, ours[name].first, ours[name].second);
     }
-    const std::string command = "/usr/bin/python3 " ANIMEGAN_SOURCE_DIR "/tools/armnn_reference.py " + front_tflite() +
-                                inputs + " > " + dir + "/armnn.log 2>&1";
-    REQUIRE_MESSAGE(testing::run_command(command) == 0, "Arm NN reference failed: see " << dir << "/armnn.log");
+    const std::string command = "/usr/bin/python3 " ANIMEGAN_SOURCE_DIR "/tools/armnn_reference.py " +
+                                front_tflite() + inputs + " > " + dir + "/armnn.log 2>&1";
+    REQUIRE_MESSAGE(testing::run_command(command) == 0,
+                    "Arm NN reference failed: see " << dir << "/armnn.log");
     for (const char* name : names) {
         const std::vector<float> regressors = testing::read_f32_file(dir + "/" + name + ".regressors.f32");
-        const std::vector<float> classificators = testing::read_f32_file(dir + "/" + name + ".classificators.f32");
+        const std::vector<float> classificators =
+            testing::read_f32_file(dir + "/" + name + ".classificators.f32");
         REQUIRE(regressors.size() == ours[name].first.size());
         REQUIRE(classificators.size() == ours[name].second.size());
         double worst = 0;
-        for (size_t i = 0; i < regressors.size(); ++i) worst = std::max(worst, std::abs(double(regressors[i]) - ours[name].first[i]));
+        for (size_t i = 0; i < regressors.size(); ++i)
+            worst = std::max(worst, std::abs(double(regressors[i]) - ours[name].first[i]));
         for (size_t i = 0; i < classificators.size(); ++i) {
             worst = std::max(worst, std::abs(double(classificators[i]) - ours[name].second[i]));
         }
         if (std::isnan(worst)) worst = INFINITY;
-        MESSAGE(std::string(name) << ": max abs diff vs Arm NN " << worst << " (" << std::string(kernels_isa()) << " kernels)");
+        MESSAGE(std::string(name) << ": max abs diff vs Arm NN " << worst << " ("
+                                  << std::string(kernels_isa()) << " kernels)");
         CHECK(worst <= kArmnnTolerance);
     }
 }
 
 TEST_CASE("front model: one face per portrait with the eyes in the box, three in the group photo") {
-    if (front_tflite().empty()) {
-        MESSAGE("skipped: ../shared/models/face_detection_front.tflite is absent");
-        return;
-    }
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("models/face_detection_front.tflite"));
     check_photos(FaceDetector::load(front_gguf()));
 
     // The work is split by channel, so the thread count cannot change a single bit.
-    const Tensor input = FaceDetector::letterbox(load_image(testing::shared_dir() + "/images/group_three.jpg"));
+    const Tensor input =
+        FaceDetector::letterbox(load_image(testing::shared_dir() + "/images/group_three.jpg"));
     std::vector<float> reg1, cls1, reg3, cls3;
     FaceDetector::load(front_gguf(), 1).run_raw(input, reg1, cls1);
     FaceDetector::load(front_gguf(), 3).run_raw(input, reg3, cls3);
@@ -187,11 +190,9 @@ TEST_CASE("front model: one face per portrait with the eyes in the box, three in
     CHECK(cls1 == cls3);
 }
 
-TEST_CASE("front model: small faces in a large photo are found in tiles, where the whole-photo pass loses them") {
-    if (front_tflite().empty()) {
-        MESSAGE("skipped: ../shared/models/face_detection_front.tflite is absent");
-        return;
-    }
+TEST_CASE(
+    "front model: small faces in a large photo are found in tiles, where the whole-photo pass loses them") {
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("models/face_detection_front.tflite"));
     const FaceDetector detector = FaceDetector::load(front_gguf());
     // group_three.jpg (900x900) at a third of its size, its faces about 45 pixels wide, pasted into the
     // 1280x672 street photo: 4 pixels wide in the whole-photo pass's 128x128 input.
@@ -211,12 +212,12 @@ TEST_CASE("front model: small faces in a large photo are found in tiles, where t
     const std::vector<FaceDetection> tiled = detector.detect(photo);
     const double ms = ms_since(start);
     const size_t whole_found = detector.detect(photo, whole).size();
-    MESSAGE("three 45-pixel faces in a 1280x672 photo: whole photo " << whole_found << ", tiled " << tiled.size()
-            << " (" << ms << " ms)");
+    MESSAGE("three 45-pixel faces in a 1280x672 photo: whole photo " << whole_found << ", tiled "
+                                                                     << tiled.size() << " (" << ms << " ms)");
     CHECK(whole_found < 3);
     REQUIRE(tiled.size() == 3);
-    // Each found where the group photo's own detection, scaled and moved, puts it: the tiles' boxes and keypoints
-    // are mapped back into the photo.
+    // Each found where the group photo's own detection, scaled and moved, puts it: the tiles' boxes and
+    // keypoints are mapped back into the photo.
     const double scale = 300.0 / 900.0;
     for (const FaceDetection& e : expected) {
         const double ex = px + scale * 0.5 * (e.x0 + e.x1), ey = py + scale * 0.5 * (e.y0 + e.y1);
@@ -240,40 +241,41 @@ TEST_CASE("front model: small faces in a large photo are found in tiles, where t
     const Image portrait = load_image(testing::shared_dir() + "/images/portrait_01.jpg");
     const std::vector<FaceDetection> a = detector.detect(portrait), b = detector.detect(portrait, whole);
     REQUIRE(a.size() == b.size());
-    for (size_t i = 0; i < a.size(); ++i) CHECK((a[i].x0 == b[i].x0 && a[i].y1 == b[i].y1 && a[i].score == b[i].score));
+    for (size_t i = 0; i < a.size(); ++i)
+        CHECK((a[i].x0 == b[i].x0 && a[i].y1 == b[i].y1 && a[i].score == b[i].score));
 }
 
 TEST_CASE("short-range model (npm @mediapipe/face_detection), when ANIMEGAN_FACE_MODEL names it") {
     const char* model = std::getenv("ANIMEGAN_FACE_MODEL");
-    if (!model || !*model) {
-        MESSAGE("skipped: set ANIMEGAN_FACE_MODEL to face_detection_short_range.tflite or its .gguf "
-                "(weights/fetch_face_detector.sh fetches and converts it)");
-        return;
-    }
-    if (testing::shared_dir().empty()) {
-        MESSAGE("skipped: ../shared (the photos) is absent");
-        return;
-    }
+    ANIMEGAN_SKIP_IF(model && *model
+                         ? ""
+                         : "set ANIMEGAN_FACE_MODEL to face_detection_short_range.tflite or its .gguf "
+                           "(weights/fetch_face_detector.sh fetches and converts it)");
+    ANIMEGAN_SKIP_IF(testing::shared_dir().empty() ? "../shared (the photos) is absent" : "");
     std::string gguf = model;
     if (fs::path(gguf).extension() == ".tflite") {
         gguf = testing::scratch_dir("face_short_range") + "/face_detection_short_range.gguf";
         const ConvertResult r = convert_to_gguf(model, gguf);
         CHECK(r.architecture == "blazeface");
-        MESSAGE("converted " << std::string(model) << ": \"" << r.style << "\"" << std::string(r.recognized ? " (known release)" : ""));
+        MESSAGE("converted " << std::string(model) << ": \"" << r.style << "\""
+                             << std::string(r.recognized ? " (known release)" : ""));
     }
     check_photos(FaceDetector::load(gguf));
 }
 
 TEST_CASE("decoding: anchors of both heads, box and keypoint offsets, letterbox removal") {
-    // head16 anchor 1 and head8 anchor 5 fire everywhere with a 5.12-pixel box on their anchor centre; keypoint
-    // k sits (k, 0) input pixels off the centre for head16 and (0, k) for head8. Every other anchor is off.
+    // head16 anchor 1 and head8 anchor 5 fire everywhere with a 5.12-pixel box on their anchor centre;
+    // keypoint k sits (k, 0) input pixels off the centre for head16 and (0, k) for head8. Every other anchor
+    // is off.
     std::vector<float> cls16 = {-10.f, 10.f}, cls8(6, -10.f), reg16(2 * 16, 0.f), reg8(6 * 16, 0.f);
     cls8[5] = 10.f;
     for (float* r : {&reg16[16], &reg8[5 * 16]}) r[2] = r[3] = 5.12f;
     for (int k = 0; k < 6; ++k) reg16[16 + 4 + 2 * k] = float(k), reg8[5 * 16 + 5 + 2 * k] = float(k);
     const std::string path = write_synthetic(testing::scratch_dir("face_decode") + "/synthetic.gguf",
-                                             {{"head16.classifier.bias", cls16}, {"head8.classifier.bias", cls8},
-                                              {"head16.regressor.bias", reg16}, {"head8.regressor.bias", reg8}});
+                                             {{"head16.classifier.bias", cls16},
+                                              {"head8.classifier.bias", cls8},
+                                              {"head16.regressor.bias", reg16},
+                                              {"head8.regressor.bias", reg8}});
     const FaceDetector detector = FaceDetector::load(path, 2);
     // 256x128 letterboxes to 128x64 at scale 1/2 with 32 black rows on top: input = (image / 2) + (0, 32).
     Image image;
@@ -309,14 +311,12 @@ TEST_CASE("decoding: anchors of both heads, box and keypoint offsets, letterbox 
 }
 
 TEST_CASE("the importer recognizes BlazeFace by its graph and says what differs in one that is not") {
-    if (front_tflite().empty()) {
-        MESSAGE("skipped: ../shared/models/face_detection_front.tflite is absent");
-        return;
-    }
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("models/face_detection_front.tflite"));
     models::SourceFile source;
     source.path = front_tflite();
     source.bytes = testing::read_bytes(source.path);
-    const weights::TfliteModel original = weights::parse_tflite(source.bytes.data(), source.bytes.size(), source.path);
+    const weights::TfliteModel original =
+        weights::parse_tflite(source.bytes.data(), source.bytes.size(), source.path);
     auto import = [&](const weights::TfliteModel& m, std::string& mismatch) {
         weights::GgufWriter out;
         ConvertResult result;
@@ -337,13 +337,22 @@ TEST_CASE("the importer recognizes BlazeFace by its graph and says what differs 
         const char* reason;
     };
     const Edit edits[] = {
-        {"input size", [](auto& m) { m.tensors[m.inputs[0]].shape = {1, 192, 192, 3}; }, "input is [1, 192, 192, 3] FLOAT32"},
+        {"input size",
+         [](auto& m) {
+             m.tensors[m.inputs[0]].shape = {1, 192, 192, 3};
+         },
+         "input is [1, 192, 192, 3] FLOAT32"},
         {"stride", [&](auto& m) { m.operators[op_index("DEPTHWISE_CONV_2D", 2)].stride_h = 1; },
          "backbone.3: depthwise stride is 1, expected 2"},
-        {"padding", [&](auto& m) { m.operators[op_index("PAD", 0)].inputs[1] = m.operators[op_index("PAD", 3)].inputs[1]; },
+        {"padding",
+         [&](auto& m) {
+             m.operators[op_index("PAD", 0)].inputs[1] = m.operators[op_index("PAD", 3)].inputs[1];
+         },
          "backbone.2: PAD is not a zero channel padding from 24 to 28"},
-        {"activation", [&](auto& m) { m.operators[op_index("RELU", 5)].op = "RELU6"; }, "backbone.5: no RELU reads"},
-        {"extra op", [&](auto& m) { m.operators.push_back(m.operators[op_index("RELU", 0)]); }, "unexpected operator RELU"},
+        {"activation", [&](auto& m) { m.operators[op_index("RELU", 5)].op = "RELU6"; },
+         "backbone.5: no RELU reads"},
+        {"extra op", [&](auto& m) { m.operators.push_back(m.operators[op_index("RELU", 0)]); },
+         "unexpected operator RELU"},
         {"head", [&](auto& m) { m.tensors[m.operators[op_index("CONV_2D", 17)].inputs[1]].shape[0] = 3; },
          "head16.classifier: no CONV_2D reads"},
     };
@@ -361,7 +370,8 @@ TEST_CASE("the importer recognizes BlazeFace by its graph and says what differs 
 TEST_CASE("bad input: wrong architecture, broken tensors, wrong sizes") {
     const std::string dir = testing::scratch_dir("face_bad");
     const std::string blazeface = write_synthetic(dir + "/blazeface.gguf", {});
-    testing::check_error_mentions([&] { Generator::load(blazeface); }, "is 'blazeface', expected 'animeganv2'");
+    testing::check_error_mentions([&] { Generator::load(blazeface); },
+                                  "is 'blazeface', expected 'animeganv2'");
 
     weights::GgufWriter generator;
     generator.set_string("general.architecture", "animeganv2");
@@ -372,35 +382,51 @@ TEST_CASE("bad input: wrong architecture, broken tensors, wrong sizes") {
         generator.add_tensor(s.name, s.shape, zeros.data(), weights::GgufType::F32);
     }
     generator.write(dir + "/generator.gguf");
-    testing::check_error_mentions([&] { FaceDetector::load(dir + "/generator.gguf"); }, "is 'animeganv2', expected 'blazeface'");
+    testing::check_error_mentions([&] { FaceDetector::load(dir + "/generator.gguf"); },
+                                  "is 'animeganv2', expected 'blazeface'");
 
-    testing::check_error_mentions([&] {
-        FaceDetector::load(write_synthetic(dir + "/missing.gguf", {}, [](auto&, auto& specs) { specs.pop_back(); }));
-    }, "missing tensor 'head8.regressor.bias'");
-    testing::check_error_mentions([&] {
-        FaceDetector::load(write_synthetic(dir + "/shape.gguf", {}, [](auto&, auto& specs) { specs[2].shape[0] = 25; }));
-    }, "tensor 'backbone.1.depthwise.weight' has shape [25, 1, 3, 3], expected [24, 1, 3, 3]");
-    testing::check_error_mentions([&] {
-        FaceDetector::load(write_synthetic(dir + "/extra.gguf", {}, [](auto&, auto& specs) { specs.push_back({"extra", {1}}); }));
-    }, "unexpected tensor 'extra'");
-    testing::check_error_mentions([&] {
-        FaceDetector::load(write_synthetic(dir + "/size.gguf", {}, [](auto& w, auto&) { w.set_u32("blazeface.input_size", 192); }));
-    }, "only the 128x128 model");
+    testing::check_error_mentions(
+        [&] {
+            FaceDetector::load(
+                write_synthetic(dir + "/missing.gguf", {}, [](auto&, auto& specs) { specs.pop_back(); }));
+        },
+        "missing tensor 'head8.regressor.bias'");
+    testing::check_error_mentions(
+        [&] {
+            FaceDetector::load(
+                write_synthetic(dir + "/shape.gguf", {}, [](auto&, auto& specs) { specs[2].shape[0] = 25; }));
+        },
+        "tensor 'backbone.1.depthwise.weight' has shape [25, 1, 3, 3], expected [24, 1, 3, 3]");
+    testing::check_error_mentions(
+        [&] {
+            FaceDetector::load(write_synthetic(dir + "/extra.gguf", {}, [](auto&, auto& specs) {
+                specs.push_back({"extra", {1}});
+            }));
+        },
+        "unexpected tensor 'extra'");
+    testing::check_error_mentions(
+        [&] {
+            FaceDetector::load(write_synthetic(
+                dir + "/size.gguf", {}, [](auto& w, auto&) { w.set_u32("blazeface.input_size", 192); }));
+        },
+        "only the 128x128 model");
 
     const FaceDetector detector = FaceDetector::load(blazeface);
     std::vector<float> regressors, classificators;
-    testing::check_error_mentions([&] { detector.run_raw(Tensor(3, 64, 64), regressors, classificators); }, "must be [3, 128, 128]");
+    testing::check_error_mentions([&] { detector.run_raw(Tensor(3, 64, 64), regressors, classificators); },
+                                  "must be [3, 128, 128]");
     testing::check_error_mentions([&] { detector.detect(Image{}); }, "empty image");
     FaceDetectorOptions tiny_tiles;
     tiny_tiles.tile_min_side = 100;
-    testing::check_error_mentions([&] { detector.detect(Image{}, tiny_tiles); }, "tile_min_side must be 0 or at least 128");
+    testing::check_error_mentions([&] { detector.detect(Image{}, tiny_tiles); },
+                                  "tile_min_side must be 0 or at least 128");
 
     if (!front_tflite().empty()) {
         ConvertOptions options;
         options.norm_eps = 1e-3f;
         testing::check_error_mentions([&] { convert_to_gguf(front_tflite(), dir + "/front.gguf", options); },
-                             "apply to AnimeGANv2 generators only");
+                                      "apply to AnimeGANv2 generators only");
     }
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("face")

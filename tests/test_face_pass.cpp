@@ -1,7 +1,9 @@
 // The face pass:
-// - the Poisson solver on problems with known solutions (constant offset, linear and quadratic sources) and its
+// - the Poisson solver on problems with known solutions (constant offset, linear and quadratic sources) and
+// its
 //   discrete residual;
-// - the crop transform and its inverse (eyes level, a pattern put back where it came from), the feathered mask;
+// - the crop transform and its inverse (eyes level, a pattern put back where it came from), the feathered
+// mask;
 // - end to end on the photos of ../shared with random-weight generators (no PyTorch needed) and the BlazeFace
 //   front model: identical output for 1 and 2 threads, no faces, tiny faces, faces at the border, overlapping
 //   faces, and the seam metric on real portraits.
@@ -16,9 +18,9 @@
 #include "animegan/convert.h"
 #include "animegan/face.h"
 #include "animegan/face_pass.h"
-#include "engine/models/animeganv2/layout.h"
 #include "engine/face/poisson.h"
 #include "engine/face/warp.h"
+#include "engine/models/animeganv2/layout.h"
 #include "tests/test_support.h"
 #include "weights/gguf.h"
 
@@ -32,7 +34,8 @@ std::vector<uint8_t> ellipse_mask(int w, int h) {
     std::vector<uint8_t> mask(size_t(w) * h, 0);
     const double cx = 0.5 * (w - 1), cy = 0.5 * (h - 1), rx = 0.4 * w, ry = 0.4 * h;
     for (int y = 1; y < h - 1; ++y) {
-        for (int x = 1; x < w - 1; ++x) mask[size_t(y) * w + x] = std::pow((x - cx) / rx, 2) + std::pow((y - cy) / ry, 2) <= 1;
+        for (int x = 1; x < w - 1; ++x)
+            mask[size_t(y) * w + x] = std::pow((x - cx) / rx, 2) + std::pow((y - cy) / ry, 2) <= 1;
     }
     return mask;
 }
@@ -44,10 +47,11 @@ std::vector<uint8_t> interior_mask(int w, int h) {
 }
 
 // Clones source into a scene that equals `expected` outside the mask and is noise inside; the result must be
-// `expected` inside the mask (it is the discrete harmonic/Poisson solution there) and the scene outside. The three
-// channels get different noise and expected + c * (a linear function), which adds the same harmonic term to the
-// solution: each channel must get its own answer.
-double clone_error(int w, int h, const std::vector<uint8_t>& mask, const std::function<double(int, int)>& source,
+// `expected` inside the mask (it is the discrete harmonic/Poisson solution there) and the scene outside. The
+// three channels get different noise and expected + c * (a linear function), which adds the same harmonic
+// term to the solution: each channel must get its own answer.
+double clone_error(int w, int h, const std::vector<uint8_t>& mask,
+                   const std::function<double(int, int)>& source,
                    const std::function<double(int, int)>& expected) {
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> noise(0.f, 255.f);
@@ -68,7 +72,8 @@ double clone_error(int w, int h, const std::vector<uint8_t>& mask, const std::fu
     double err = 0;
     for (int y = 0; y < h; ++y) {
         for (int x = 0; x < w; ++x) {
-            for (int c = 0; c < 3; ++c) err = std::max(err, std::fabs(f[(size_t(y) * w + x) * 3 + c] - want(x, y, c)));
+            for (int c = 0; c < 3; ++c)
+                err = std::max(err, std::fabs(f[(size_t(y) * w + x) * 3 + c] - want(x, y, c)));
         }
     }
     return err;
@@ -96,8 +101,10 @@ FaceDetection tilted_face(float cx, float cy, float size, double degrees) {
     f.x0 = cx - size / 2, f.x1 = cx + size / 2, f.y0 = cy - size / 2, f.y1 = cy + size / 2;
     f.score = 0.9f;
     const double a = degrees * M_PI / 180, r = 0.2 * size;
-    f.keypoints[kRightEye][0] = float(cx - r * std::cos(a)), f.keypoints[kRightEye][1] = float(cy - 0.1f * size - r * std::sin(a));
-    f.keypoints[kLeftEye][0] = float(cx + r * std::cos(a)), f.keypoints[kLeftEye][1] = float(cy - 0.1f * size + r * std::sin(a));
+    f.keypoints[kRightEye][0] = float(cx - r * std::cos(a)),
+    f.keypoints[kRightEye][1] = float(cy - 0.1f * size - r * std::sin(a));
+    f.keypoints[kLeftEye][0] = float(cx + r * std::cos(a)),
+    f.keypoints[kLeftEye][1] = float(cy - 0.1f * size + r * std::sin(a));
     return f;
 }
 
@@ -156,7 +163,9 @@ TEST_SUITE("face_pass") {
 TEST_CASE("Poisson: a constant-offset source leaves the background unchanged") {
     const int w = 97, h = 81;
     const std::vector<uint8_t> mask = ellipse_mask(w, h);
-    auto background = [](int x, int y, int c) { return 120 + 60 * std::sin(x / (5.0 + c)) * std::cos(y / 7.0); };
+    auto background = [](int x, int y, int c) {
+        return 120 + 60 * std::sin(x / (5.0 + c)) * std::cos(y / 7.0);
+    };
     std::vector<float> s(size_t(w) * h * 3), g(s.size());
     for (int y = 0; y < h; ++y) {
         for (int x = 0; x < w; ++x) {
@@ -173,10 +182,13 @@ TEST_CASE("Poisson: a constant-offset source leaves the background unchanged") {
     CHECK(err < 1e-3);
 }
 
-TEST_CASE("Poisson: linear and quadratic sources give the known solution, on odd, even and irregular regions") {
+TEST_CASE(
+    "Poisson: linear and quadratic sources give the known solution, on odd, even and irregular regions") {
     auto linear_source = [](int x, int y) { return 2.0 * x + y; };
     auto other_linear = [](int x, int y) { return 30 + 0.5 * x - 0.8 * y; };  // harmonic: the solution itself
-    auto quadratic = [](int x, int y) { return 0.02 * ((x - 30) * (x - 30) + (y - 20) * (y - 20)); };  // Laplacian 0.08
+    auto quadratic = [](int x, int y) {
+        return 0.02 * ((x - 30) * (x - 30) + (y - 20) * (y - 20));
+    };  // Laplacian 0.08
     auto quadratic_plus = [&](int x, int y) { return quadratic(x, y) + other_linear(x, y); };
     for (auto [w, h] : {std::pair{65, 49}, std::pair{70, 53}, std::pair{129, 97}}) {
         CAPTURE(w);
@@ -206,7 +218,8 @@ TEST_CASE("Poisson: the discrete residual is small for a random right-hand side"
                     REQUIRE(e[i] == 0.f);
                     continue;
                 }
-                worst = std::max(worst, double(std::fabs(e[i - 3] + e[i + 3] + e[i - up] + e[i + up] - 4 * e[i] - rhs[i])));
+                worst = std::max(worst, double(std::fabs(e[i - 3] + e[i + 3] + e[i - up] + e[i + up] -
+                                                         4 * e[i] - rhs[i])));
             }
         }
     }
@@ -229,16 +242,19 @@ TEST_CASE("the crop levels the eyes, and warping back puts a pattern where it ca
     const Image crop = facewarp::warp_crop(photo, t, side);
     const facewarp::Rect r = facewarp::mask_rect(t, side, facewarp::feather_sigma(side));
     const std::vector<float> scene = facewarp::image_pixels(photo, r);
-    const std::vector<float> back = facewarp::warp_back(crop, t, r, std::vector<float>(scene.size(), -1000.f));
+    const std::vector<float> back =
+        facewarp::warp_back(crop, t, r, std::vector<float>(scene.size(), -1000.f));
     const std::vector<uint8_t> mask = facewarp::blend_mask(t, side, r, photo.width, photo.height);
     double err = 0;
     size_t inside = 0;
     for (size_t i = 0; i < mask.size(); ++i) {
         if (!mask[i]) continue;
         ++inside;
-        for (int c = 0; c < 3; ++c) err = std::max(err, double(std::fabs(back[3 * i + c] - scene[3 * i + c])));
+        for (int c = 0; c < 3; ++c)
+            err = std::max(err, double(std::fabs(back[3 * i + c] - scene[3 * i + c])));
     }
-    MESSAGE("round trip through a 25-degree crop: max error " << err << " levels over " << inside << " pixels");
+    MESSAGE("round trip through a 25-degree crop: max error " << err << " levels over " << inside
+                                                              << " pixels");
     CHECK(inside > 3000);
     CHECK(err < 4.0);  // two bilinear resamplings of a smooth pattern, plus rounding the crop to 8 bits
 }
@@ -249,10 +265,12 @@ TEST_CASE("the feathered mask falls monotonically from the centre outward") {
     const facewarp::Affine t = facewarp::face_crop_transform(face, 1.8f, side);
     const float sigma = facewarp::feather_sigma(side);
     const facewarp::Rect r = facewarp::mask_rect(t, side, sigma);
-    const std::vector<float> alpha = facewarp::feather(facewarp::blend_mask(t, side, r, 400, 400), r.w, r.h, sigma);
+    const std::vector<float> alpha =
+        facewarp::feather(facewarp::blend_mask(t, side, r, 400, 400), r.w, r.h, sigma);
     const int cx = 100 - r.x0, cy = 100 - r.y0;  // the box centre, a pixel centre here by construction
     CHECK(alpha[size_t(cy) * r.w + cx] > 0.99f);
-    for (auto [dx, dy] : {std::pair{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {-1, 1}, {1, -1}, {-1, -1}, {2, 1}, {-1, 2}}) {
+    for (auto [dx, dy] :
+         {std::pair{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {-1, 1}, {1, -1}, {-1, -1}, {2, 1}, {-1, 2}}) {
         float previous = 2.f;
         for (int k = 0;; ++k) {
             const int x = cx + k * dx, y = cy + k * dy;
@@ -266,16 +284,14 @@ TEST_CASE("the feathered mask falls monotonically from the centre outward") {
 }
 
 TEST_CASE("end to end: threads, no faces, tiny faces, border and overlapping faces, seam metric") {
-    if (front_detector().empty()) {
-        MESSAGE("skipped: ../shared/models/face_detection_front.tflite is absent");
-        return;
-    }
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("models/face_detection_front.tflite"));
     const std::string dir = testing::scratch_dir("face_pass");
     const std::string scene_path = random_generator(dir + "/scene.gguf", 1);
     const std::string face_path = random_generator(dir + "/face.gguf", 2);
     const Generator scene1 = Generator::load(scene_path, 1), scene2 = Generator::load(scene_path, 2);
     const Generator face2 = Generator::load(face_path, 2);
-    const FaceDetector det1 = FaceDetector::load(front_detector(), 1), det2 = FaceDetector::load(front_detector(), 2);
+    const FaceDetector det1 = FaceDetector::load(front_detector(), 1),
+                       det2 = FaceDetector::load(front_detector(), 2);
     FacePassOptions options;
     options.face_size = 96;  // the pass is the same at 512; small sizes keep the test fast
 
@@ -287,22 +303,25 @@ TEST_CASE("end to end: threads, no faces, tiny faces, border and overlapping fac
     REQUIRE(report.blended.size() == 1);
     CHECK(one.pixels == two.pixels);
     CHECK(one.pixels != portrait_scene.pixels);
-    MESSAGE("portrait_01 at " << portrait.width << "x" << portrait.height << ": seam metric " << report.seam_metric[0]
-            << ", blend " << report.face_blend_ms[0] << " ms");
-    // A seam is an edge along the boundary band, which is about two feather sigmas wide: a step of height H there
-    // adds about H / (2.5 sigma) to the gradient. Below 2 the boundary is no sharper than twice the texture next
-    // to it (a hard paste of a differently styled face scores far higher), i.e. it is not an outlier.
+    MESSAGE("portrait_01 at " << portrait.width << "x" << portrait.height << ": seam metric "
+                              << report.seam_metric[0] << ", blend " << report.face_blend_ms[0] << " ms");
+    // A seam is an edge along the boundary band, which is about two feather sigmas wide: a step of height H
+    // there adds about H / (2.5 sigma) to the gradient. Below 2 the boundary is no sharper than twice the
+    // texture next to it (a hard paste of a differently styled face scores far higher), i.e. it is not an
+    // outlier.
     CHECK(report.seam_metric[0] < 2.0);
     CHECK(stylize_with_faces(scene1, &face2, det1, portrait, options).pixels ==
           stylize_with_faces(scene2, &face2, det2, portrait, options).pixels);
 
     options.min_face_px = 10000;  // every face counts as tiny
-    CHECK(stylize_with_faces(scene1, nullptr, det1, portrait, options, &report).pixels == portrait_scene.pixels);
+    CHECK(stylize_with_faces(scene1, nullptr, det1, portrait, options, &report).pixels ==
+          portrait_scene.pixels);
     CHECK((report.faces.size() == 1 && report.blended.empty()));
     options.min_face_px = 24;
 
     const Image flat = sub_image(pattern(120, 90), 0, 0, 120, 90);
-    CHECK(stylize_with_faces(scene1, nullptr, det1, flat, options, &report).pixels == scene1.stylize(flat).pixels);
+    CHECK(stylize_with_faces(scene1, nullptr, det1, flat, options, &report).pixels ==
+          scene1.stylize(flat).pixels);
     CHECK(report.faces.empty());
 
     // The face cut by the left edge: the blend region reaches past the photo.
@@ -312,7 +331,9 @@ TEST_CASE("end to end: threads, no faces, tiny faces, border and overlapping fac
     const Image edge_out = stylize_with_faces(scene1, nullptr, det1, edge, options, &report);
     CHECK(edge_out.width == edge.width);
     MESSAGE("face cut by the edge: " << report.blended.size() << " blended"
-            << (report.blended.empty() ? "" : ", seam " + std::to_string(report.seam_metric[0])));
+                                     << (report.blended.empty()
+                                             ? ""
+                                             : ", seam " + std::to_string(report.seam_metric[0])));
 
     // Three faces with crops wide enough that their blend regions overlap.
     options.crop_scale = 3.f;
@@ -323,4 +344,4 @@ TEST_CASE("end to end: threads, no faces, tiny faces, border and overlapping fac
     CHECK(g1.pixels == stylize_with_faces(scene2, nullptr, det2, group, options).pixels);
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("face_pass")

@@ -1,6 +1,6 @@
 // The whole pipeline against real PyTorch: tools/torch_reference.py builds the port's Generator with seeded
-// random weights (non-trivial norm affines), saves it with torch.save and runs it; our converter reads that .pt,
-// our engine runs the same input, and the [-1, 1] outputs must agree within 1e-4 max abs.
+// random weights (non-trivial norm affines), saves it with torch.save and runs it; our converter reads that
+// .pt, our engine runs the same input, and the [-1, 1] outputs must agree within 1e-4 max abs.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -28,17 +28,20 @@ struct GoldenCase {
 // Makes the reference files for one case; returns the directory, or "" when PyTorch is absent.
 std::string make_reference(const GoldenCase& c) {
     const std::string dir = testing::scratch_dir(std::string("golden_") + c.name);
-    const std::string command = std::string("/usr/bin/python3 ") + ANIMEGAN_SOURCE_DIR +
-                                "/tools/torch_reference.py --out " + dir + " --height " + std::to_string(c.height) +
-                                " --width " + std::to_string(c.width) + " --upsample " + c.upsample +
-                                (c.attention ? " --attention" : "") + " --norm-groups " +
-                                std::to_string(c.norm_groups) + " --seed 7 > " + dir + "/reference.log 2>&1";
-    REQUIRE_MESSAGE(testing::run_command(command) == 0, "reference script failed: see " << dir << "/reference.log");
+    const std::string command =
+        std::string("/usr/bin/python3 ") + ANIMEGAN_SOURCE_DIR + "/tools/torch_reference.py --out " + dir +
+        " --height " + std::to_string(c.height) + " --width " + std::to_string(c.width) + " --upsample " +
+        c.upsample + (c.attention ? " --attention" : "") + " --norm-groups " + std::to_string(c.norm_groups) +
+        " --seed 7 > " + dir + "/reference.log 2>&1";
+    REQUIRE_MESSAGE(testing::run_command(command) == 0,
+                    "reference script failed: see " << dir << "/reference.log");
     return dir;
 }
 
 Upsample parse(const std::string& s) {
-    return s == "tf_legacy" ? Upsample::TfLegacy : s == "half_pixel" ? Upsample::HalfPixel : Upsample::AlignCorners;
+    return s == "tf_legacy"    ? Upsample::TfLegacy
+           : s == "half_pixel" ? Upsample::HalfPixel
+                               : Upsample::AlignCorners;
 }
 
 Tensor load_input(const std::string& dir, int height, int width) {
@@ -54,11 +57,7 @@ Tensor load_input(const std::string& dir, int height, int width) {
 TEST_SUITE("golden") {
 
 TEST_CASE("generator matches PyTorch on the same weights") {
-    const std::string reason = testing::torch_unavailable_reason();
-    if (!reason.empty()) {
-        MESSAGE("skipped: " << reason);
-        return;
-    }
+    ANIMEGAN_SKIP_IF(testing::torch_unavailable_reason());
     const GoldenCase cases[] = {
         {"64_align_corners", 64, 64, "align_corners", false, 1},
         {"64_half_pixel", 64, 64, "half_pixel", false, 1},
@@ -81,18 +80,15 @@ TEST_CASE("generator matches PyTorch on the same weights") {
             CHECK(generator.info().style_attention == c.attention);
             const Tensor output = generator.forward(load_input(dir, c.height, c.width));
             const double diff = testing::max_abs_diff(output, testing::read_f32_file(dir + "/output.f32"));
-            MESSAGE(std::string(c.name) << ": max abs diff vs PyTorch " << diff << " (" << std::string(kernels_isa()) << " kernels)");
+            MESSAGE(std::string(c.name) << ": max abs diff vs PyTorch " << diff << " ("
+                                        << std::string(kernels_isa()) << " kernels)");
             CHECK(diff <= kGoldenTolerance);
         }
     }
 }
 
 TEST_CASE("results are identical for any thread count, and f16 weights stay close") {
-    const std::string reason = testing::torch_unavailable_reason();
-    if (!reason.empty()) {
-        MESSAGE("skipped: " << reason);
-        return;
-    }
+    ANIMEGAN_SKIP_IF(testing::torch_unavailable_reason());
     const GoldenCase c{"threads", 70, 58, "half_pixel", true, 1};
     const std::string dir = make_reference(c);
     ConvertOptions options;
@@ -145,15 +141,16 @@ TEST_CASE("results are identical for any thread count, and f16 weights stay clos
     CHECK(std::equal(one.data(), one.data() + one.size(), generator.forward(input, run).data()));
     run.on_norm_statistics = replayer(other);
     const Tensor borrowed = generator.forward(input, run);
-    CHECK_MESSAGE(testing::max_abs_diff(borrowed, std::vector<float>(one.data(), one.data() + one.size())) > 1e-2,
-                  "another picture's statistics made no difference");
+    CHECK_MESSAGE(
+        testing::max_abs_diff(borrowed, std::vector<float>(one.data(), one.data() + one.size())) > 1e-2,
+        "another picture's statistics made no difference");
 
     options.f16 = true;
     convert_to_gguf(dir + "/model.pt", dir + "/model_f16.gguf", options);
     const double diff = testing::max_abs_diff(Generator::load(dir + "/model_f16.gguf").forward(input),
-                                     testing::read_f32_file(dir + "/output.f32"));
+                                              testing::read_f32_file(dir + "/output.f32"));
     MESSAGE("f16 weights: max abs diff vs PyTorch f32 " << diff);
     CHECK(diff < 2e-2);
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("golden")

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "animegan/error.h"
 #include <sys/wait.h>
+#include "animegan/error.h"
 
 namespace animegan::testing {
 
@@ -21,9 +21,11 @@ int run_command(const std::string& command) {
 
 std::string torch_unavailable_reason() {
     static const std::string reason = [] {
-        if (!std::filesystem::exists("/usr/bin/python3")) return std::string("/usr/bin/python3 is not installed");
+        if (!std::filesystem::exists("/usr/bin/python3"))
+            return std::string("/usr/bin/python3 is not installed");
         if (run_command("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
-            return std::string("PyTorch is not importable by /usr/bin/python3 (apt-get install python3-torch)");
+            return std::string(
+                "PyTorch is not importable by /usr/bin/python3 (apt-get install python3-torch)");
         }
         return std::string();
     }();
@@ -57,7 +59,8 @@ void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
 std::vector<float> read_f32_file(const std::string& path) {
     const std::vector<uint8_t> bytes = read_bytes(path);
     std::vector<float> values(bytes.size() / sizeof(float));
-    std::copy(bytes.begin(), bytes.begin() + values.size() * sizeof(float), reinterpret_cast<uint8_t*>(values.data()));
+    std::copy(bytes.begin(), bytes.begin() + values.size() * sizeof(float),
+              reinterpret_cast<uint8_t*>(values.data()));
     return values;
 }
 
@@ -68,6 +71,29 @@ void check_error_mentions(const std::function<void()>& fn, const std::string& ne
     } catch (const Error& e) {
         CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos, "error was: " << e.what());
     }
+}
+
+std::string error_message(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.what();
+    } catch (const std::exception& other) {
+        FAIL_CHECK("expected animegan::Error, got another exception: " << other.what());
+        return other.what();
+    }
+    return "<no error>";
+}
+
+std::string shared_file_absent(const std::string& relative) {
+    const std::string dir = shared_dir();
+    if (dir.empty()) return "../shared is absent";
+    const std::string path = dir + "/" + relative;
+    return std::filesystem::exists(path) ? "" : path + " is absent";
+}
+
+std::string shared_file(const std::string& relative) {
+    return shared_dir() + "/" + relative;
 }
 
 double max_abs_diff(const Tensor& got, const std::vector<float>& want) {

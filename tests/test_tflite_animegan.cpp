@@ -1,7 +1,7 @@
-// The TFLite importer of the official AnimeGANv2 generator, on the real Hayao file in ../shared/models (skipped
-// with a message where absent): the mapping found by walking the graph, the numerics of our engine on the
-// converted weights against tools/torch_reference.py on the same GGUF, refusal of other graphs, and errors
-// for graphs that look like the generator but differ in a detail.
+// The TFLite importer of the official AnimeGANv2 generator, on the real Hayao file in ../shared/models
+// (skipped with a message where absent): the mapping found by walking the graph, the numerics of our engine
+// on the converted weights against tools/torch_reference.py on the same GGUF, refusal of other graphs, and
+// errors for graphs that look like the generator but differ in a detail.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,8 +12,8 @@
 
 #include "animegan/animegan.h"
 #include "animegan/convert.h"
-#include "tests/test_support.h"
 #include "engine/models/animeganv2/importers.h"
+#include "tests/test_support.h"
 #include "weights/gguf.h"
 #include "weights/tflite_reader.h"
 
@@ -24,22 +24,7 @@ using namespace animegan::weights;
 
 constexpr double kTorchTolerance = 1e-3;
 
-// Path of a file in ../shared, or "" (with a MESSAGE) when it is absent.
-std::string shared_file(const std::string& relative) {
-    const std::string dir = testing::shared_dir();
-    if (dir.empty()) {
-        MESSAGE("skipped: ../shared is not available");
-        return "";
-    }
-    const std::string path = dir + "/" + relative;
-    if (!std::filesystem::exists(path)) {
-        MESSAGE("skipped: " << path << " is not available");
-        return "";
-    }
-    return path;
-}
-
-std::string hayao_path() { return shared_file("models/animeganv2_hayao_256x256_integer_quant.tflite"); }
+const char* const kHayao = "models/animeganv2_hayao_256x256_integer_quant.tflite";
 
 // Operators of one type, in execution order.
 std::vector<const TfliteOperator*> ops_of(const TfliteModel& m, const std::string& type) {
@@ -58,7 +43,8 @@ std::vector<float> torch_order(const TfliteModel& m, int tensor) {
     for (int o = 0; o < O; ++o)
         for (int y = 0; y < KH; ++y)
             for (int x = 0; x < KW; ++x)
-                for (int i = 0; i < I; ++i) out[((o * I + i) * KH + y) * KW + x] = v[((o * KH + y) * KW + x) * I + i];
+                for (int i = 0; i < I; ++i)
+                    out[((o * I + i) * KH + y) * KW + x] = v[((o * KH + y) * KW + x) * I + i];
     return out;
 }
 
@@ -91,12 +77,10 @@ std::string import_error(const TfliteModel& model, const std::string& path) {
     GgufWriter writer;
     ConvertResult result;
     std::string mismatch;
-    try {
-        if (!animeganv2::import_tflite(model, source, {}, writer, result, mismatch)) return "refused: " + mismatch;
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
+    const std::string error = testing::error_message(
+        [&] { animeganv2::import_tflite(model, source, {}, writer, result, mismatch); });
+    if (!mismatch.empty()) return "refused: " + mismatch;
+    return error == "<no error>" ? "" : error;
 }
 
 }  // namespace
@@ -104,8 +88,8 @@ std::string import_error(const TfliteModel& model, const std::string& path) {
 TEST_SUITE("tflite_animegan") {
 
 TEST_CASE("the Hayao TFLite file converts, mapped by structure") {
-    const std::string path = hayao_path();
-    if (path.empty()) return;
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent(kHayao));
+    const std::string path = testing::shared_file(kHayao);
     const std::string gguf_path = testing::scratch_dir("tflite_animegan_convert") + "/hayao.gguf";
     const ConvertResult r = convert_to_gguf(path, gguf_path);
     CHECK(r.architecture == "animeganv2");
@@ -132,8 +116,10 @@ TEST_CASE("the Hayao TFLite file converts, mapped by structure") {
     check_tensor(gguf, "block_a.0.1.weight", {32, 3, 7, 7}, torch_order(src.model, convs[0]->inputs[1]));
     check_tensor(gguf, "block_a.2.1.weight", {64, 64, 3, 3}, torch_order(src.model, convs[2]->inputs[1]));
     // CONV_2D #5 is block_c.0; then each inverted residual block has two: expand and project.
-    check_tensor(gguf, "block_c.1.layers.0.1.weight", {256, 128, 1, 1}, torch_order(src.model, convs[6]->inputs[1]));
-    check_tensor(gguf, "block_c.4.layers.2.weight", {256, 512, 1, 1}, torch_order(src.model, convs[13]->inputs[1]));
+    check_tensor(gguf, "block_c.1.layers.0.1.weight", {256, 128, 1, 1},
+                 torch_order(src.model, convs[6]->inputs[1]));
+    check_tensor(gguf, "block_c.4.layers.2.weight", {256, 512, 1, 1},
+                 torch_order(src.model, convs[13]->inputs[1]));
     check_tensor(gguf, "block_e.2.1.weight", {32, 64, 7, 7}, torch_order(src.model, convs[19]->inputs[1]));
     check_tensor(gguf, "out_layer.0.weight", {3, 32, 1, 1}, torch_order(src.model, convs[20]->inputs[1]));
     check_tensor(gguf, "block_c.2.layers.1.1.bias", {512}, src.model.tensor_as_float(dws[1]->inputs[2]));
@@ -146,36 +132,36 @@ TEST_CASE("the Hayao TFLite file converts, mapped by structure") {
             for (int k = 0; k < 9; ++k) CHECK(got[c * 9 + k] == w[k * 512 + c]);
     }
     // The first norm: gamma is the constant of the first MUL after the first RSQRT, beta the first SUB's.
-    check_tensor(gguf, "block_a.0.2.weight", {32}, src.model.tensor_as_float(ops_of(src.model, "MUL")[0]->inputs[1]));
-    check_tensor(gguf, "block_a.0.2.bias", {32}, src.model.tensor_as_float(ops_of(src.model, "SUB")[0]->inputs[0]));
+    check_tensor(gguf, "block_a.0.2.weight", {32},
+                 src.model.tensor_as_float(ops_of(src.model, "MUL")[0]->inputs[1]));
+    check_tensor(gguf, "block_a.0.2.bias", {32},
+                 src.model.tensor_as_float(ops_of(src.model, "SUB")[0]->inputs[0]));
 }
 
 TEST_CASE("our engine on the converted Hayao weights matches PyTorch on the same GGUF") {
-    const std::string path = hayao_path();
-    const std::string photo = path.empty() ? "" : shared_file("images/portrait_01.jpg");
-    if (photo.empty()) return;
-    const std::string reason = testing::torch_unavailable_reason();
-    if (!reason.empty()) {
-        MESSAGE("skipped: " << reason);
-        return;
-    }
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent(kHayao));
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("images/portrait_01.jpg"));
+    const std::string path = testing::shared_file(kHayao),
+                      photo = testing::shared_file("images/portrait_01.jpg");
+    ANIMEGAN_SKIP_IF(testing::torch_unavailable_reason());
     const std::string dir = testing::scratch_dir("tflite_animegan_numerics");
     convert_to_gguf(path, dir + "/hayao.gguf");
     const Tensor input = image_to_tensor(resize_image(load_image(photo), 256, 256));
     testing::write_bytes(dir + "/photo.f32",
                          std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(input.data()),
                                               reinterpret_cast<const uint8_t*>(input.data() + input.size())));
-    const std::string command = std::string("/usr/bin/python3 ") + ANIMEGAN_SOURCE_DIR +
-                                "/tools/torch_reference.py --out " + dir + " --from-gguf " + dir +
-                                "/hayao.gguf --input-f32 " + dir + "/photo.f32 --height 256 --width 256 --threads 2 > " +
-                                dir + "/reference.log 2>&1";
-    REQUIRE_MESSAGE(testing::run_command(command) == 0, "reference script failed: see " << dir << "/reference.log");
+    const std::string command =
+        std::string("/usr/bin/python3 ") + ANIMEGAN_SOURCE_DIR + "/tools/torch_reference.py --out " + dir +
+        " --from-gguf " + dir + "/hayao.gguf --input-f32 " + dir +
+        "/photo.f32 --height 256 --width 256 --threads 2 > " + dir + "/reference.log 2>&1";
+    REQUIRE_MESSAGE(testing::run_command(command) == 0,
+                    "reference script failed: see " << dir << "/reference.log");
 
     const Tensor output = Generator::load(dir + "/hayao.gguf").forward(input);
     const std::vector<float> want = testing::read_f32_file(dir + "/output.f32");
     const double diff = testing::max_abs_diff(output, want);
-    MESSAGE("Hayao 256x256 portrait_01: max abs diff vs PyTorch " << diff << " (" << std::string(kernels_isa())
-                                                                  << " kernels)");
+    MESSAGE("Hayao 256x256 portrait_01: max abs diff vs PyTorch "
+            << diff << " (" << std::string(kernels_isa()) << " kernels)");
     CHECK(diff <= kTorchTolerance);
     // Not a constant picture: the output spreads over the range like a photo does.
     const auto [lo, hi] = std::minmax_element(want.begin(), want.end());
@@ -183,11 +169,12 @@ TEST_CASE("our engine on the converted Hayao weights matches PyTorch on the same
 }
 
 TEST_CASE("other graphs are refused with the reason") {
-    const std::string face = shared_file("models/face_detection_front.tflite");
-    if (face.empty()) return;
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("models/face_detection_front.tflite"));
+    const std::string face = testing::shared_file("models/face_detection_front.tflite");
     const Source src = parse_file(face);
     CHECK(import_error(src.model, face) == "refused: 25 convolutions expected, found 37");
-    // Through convert_to_gguf: BlazeFace's importer may take it; if nothing does, the AnimeGAN reason is named.
+    // Through convert_to_gguf: BlazeFace's importer may take it; if nothing does, the AnimeGAN reason is
+    // named.
     const std::string out = testing::scratch_dir("tflite_animegan_refuse") + "/face.gguf";
     try {
         const ConvertResult r = convert_to_gguf(face, out);
@@ -195,13 +182,14 @@ TEST_CASE("other graphs are refused with the reason") {
     } catch (const Error& e) {
         const std::string message = e.what();
         CHECK_MESSAGE(message.find("not the AnimeGANv2 generator (25 convolutions expected, found 37)") !=
-                          std::string::npos, message);
+                          std::string::npos,
+                      message);
     }
 }
 
 TEST_CASE("a generator-like graph that differs in a detail is an error naming it") {
-    const std::string path = hayao_path();
-    if (path.empty()) return;
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent(kHayao));
+    const std::string path = testing::shared_file(kHayao);
     const Source src = parse_file(path);
     REQUIRE(import_error(src.model, path).empty());
     auto op_index = [&](const std::string& type, size_t k) {
@@ -223,13 +211,15 @@ TEST_CASE("a generator-like graph that differs in a detail is an error naming it
     }
     SUBCASE("two convolutions swapped") {
         TfliteModel m = src.model;
-        std::swap(m.operators[op_index("CONV_2D", 3)].inputs[1], m.operators[op_index("CONV_2D", 4)].inputs[1]);
+        std::swap(m.operators[op_index("CONV_2D", 3)].inputs[1],
+                  m.operators[op_index("CONV_2D", 4)].inputs[1]);
         expect_error(m, "block_b.0.1: filter");
     }
     SUBCASE("a non-zero bias on a regular convolution") {
         TfliteModel m = src.model;
         // block_c.2's expand conv (512 outputs) given block_c.2's depthwise bias.
-        m.operators[op_index("CONV_2D", 8)].inputs[2] = m.operators[op_index("DEPTHWISE_CONV_2D", 1)].inputs[2];
+        m.operators[op_index("CONV_2D", 8)].inputs[2] =
+            m.operators[op_index("DEPTHWISE_CONV_2D", 1)].inputs[2];
         expect_error(m, "block_c.2.layers.0.1: bias");
     }
     SUBCASE("missing activation") {
@@ -261,4 +251,4 @@ TEST_CASE("a generator-like graph that differs in a detail is an error naming it
     }
 }
 
-}  // TEST_SUITE
+}  // TEST_SUITE("tflite_animegan")

@@ -277,311 +277,310 @@ void check_throws_error(const std::vector<uint8_t>& bytes, const char* expected_
 }  // namespace
 
 TEST_SUITE("tflite") {
-    TEST_CASE("BlazeFace front model: graph structure and options") {
-        const auto bytes = load_model(kFaceModel);
-        if (!bytes) return;
-        const TfliteModel m = parse_tflite(bytes->data(), bytes->size(), kFaceModel);
-        CHECK(m.version == 3);
-        CHECK(m.tensors.size() == 176);
-        CHECK(m.buffers.size() == 88);
+TEST_CASE("BlazeFace front model: graph structure and options") {
+    const auto bytes = load_model(kFaceModel);
+    if (!bytes) return;
+    const TfliteModel m = parse_tflite(bytes->data(), bytes->size(), kFaceModel);
+    CHECK(m.version == 3);
+    CHECK(m.tensors.size() == 176);
+    CHECK(m.buffers.size() == 88);
 
-        REQUIRE(m.inputs.size() == 1);
-        const TfliteTensor& input = m.tensors[m.inputs[0]];
-        CHECK(input.name == "input");
-        CHECK(input.shape == std::vector<int32_t>{1, 128, 128, 3});
-        CHECK(input.type == TfliteType::Float32);
-        REQUIRE(m.outputs.size() == 2);
-        CHECK(m.tensors[m.outputs[0]].name == "regressors");
-        CHECK(m.tensors[m.outputs[0]].shape == std::vector<int32_t>{1, 896, 16});
-        CHECK(m.tensors[m.outputs[1]].name == "classificators");
-        CHECK(m.tensors[m.outputs[1]].shape == std::vector<int32_t>{1, 896, 1});
+    REQUIRE(m.inputs.size() == 1);
+    const TfliteTensor& input = m.tensors[m.inputs[0]];
+    CHECK(input.name == "input");
+    CHECK(input.shape == std::vector<int32_t>{1, 128, 128, 3});
+    CHECK(input.type == TfliteType::Float32);
+    REQUIRE(m.outputs.size() == 2);
+    CHECK(m.tensors[m.outputs[0]].name == "regressors");
+    CHECK(m.tensors[m.outputs[0]].shape == std::vector<int32_t>{1, 896, 16});
+    CHECK(m.tensors[m.outputs[1]].name == "classificators");
+    CHECK(m.tensors[m.outputs[1]].shape == std::vector<int32_t>{1, 896, 1});
 
-        const auto counts = op_counts(m);
-        CHECK(m.operators.size() == 90);
-        CHECK(counts.at("CONV_2D") == 21);
-        CHECK(counts.at("DEPTHWISE_CONV_2D") == 16);
-        CHECK(counts.at("MAX_POOL_2D") == 3);
-        CHECK(counts.at("PAD") == 11);
-        CHECK(counts.at("RELU") == 17);
-        CHECK(counts.at("ADD") == 16);
-        CHECK(counts.at("RESHAPE") == 4);
-        CHECK(counts.at("CONCATENATION") == 2);
+    const auto counts = op_counts(m);
+    CHECK(m.operators.size() == 90);
+    CHECK(counts.at("CONV_2D") == 21);
+    CHECK(counts.at("DEPTHWISE_CONV_2D") == 16);
+    CHECK(counts.at("MAX_POOL_2D") == 3);
+    CHECK(counts.at("PAD") == 11);
+    CHECK(counts.at("RELU") == 17);
+    CHECK(counts.at("ADD") == 16);
+    CHECK(counts.at("RESHAPE") == 4);
+    CHECK(counts.at("CONCATENATION") == 2);
 
-        // First op: 5x5 stride-2 SAME convolution on the input, 24 filters, float weights and bias.
-        const TfliteOperator& first = m.operators[0];
-        CHECK(first.op == "CONV_2D");
-        CHECK(first.inputs[0] == m.inputs[0]);
-        CHECK(first.stride_w == 2);
-        CHECK(first.stride_h == 2);
-        CHECK(first.padding == TfliteOperator::Padding::Same);
-        CHECK(first.fused_activation == "NONE");
-        const TfliteTensor& kernel = m.tensors[first.inputs[1]];
-        CHECK(kernel.name == "conv2d/Kernel");
-        CHECK(kernel.shape == std::vector<int32_t>{24, 5, 5, 3});
-        const std::vector<float> weights = m.tensor_as_float(first.inputs[1]);
-        CHECK(weights.size() == 24 * 5 * 5 * 3);
-        CHECK(std::all_of(weights.begin(), weights.end(),
-                          [](float v) { return std::isfinite(v) && std::fabs(v) < 100; }));
+    // First op: 5x5 stride-2 SAME convolution on the input, 24 filters, float weights and bias.
+    const TfliteOperator& first = m.operators[0];
+    CHECK(first.op == "CONV_2D");
+    CHECK(first.inputs[0] == m.inputs[0]);
+    CHECK(first.stride_w == 2);
+    CHECK(first.stride_h == 2);
+    CHECK(first.padding == TfliteOperator::Padding::Same);
+    CHECK(first.fused_activation == "NONE");
+    const TfliteTensor& kernel = m.tensors[first.inputs[1]];
+    CHECK(kernel.name == "conv2d/Kernel");
+    CHECK(kernel.shape == std::vector<int32_t>{24, 5, 5, 3});
+    const std::vector<float> weights = m.tensor_as_float(first.inputs[1]);
+    CHECK(weights.size() == 24 * 5 * 5 * 3);
+    CHECK(std::all_of(weights.begin(), weights.end(),
+                      [](float v) { return std::isfinite(v) && std::fabs(v) < 100; }));
 
-        int depthwise_stride2 = 0;
-        for (const auto& op : m.operators) {
-            if (op.op == "DEPTHWISE_CONV_2D") {
-                CHECK(m.tensors[op.inputs[1]].shape[0] == 1);
-                depthwise_stride2 += op.stride_w == 2;
-            }
-            if (op.op == "MAX_POOL_2D") {
-                CHECK(op.filter_w == 2);
-                CHECK(op.filter_h == 2);
-                CHECK(op.stride_w == 2);
-            }
-            if (op.op == "CONCATENATION") CHECK(op.axis == 1);
+    int depthwise_stride2 = 0;
+    for (const auto& op : m.operators) {
+        if (op.op == "DEPTHWISE_CONV_2D") {
+            CHECK(m.tensors[op.inputs[1]].shape[0] == 1);
+            depthwise_stride2 += op.stride_w == 2;
         }
-        CHECK(depthwise_stride2 == 3);
-    }
-
-    TEST_CASE("AnimeGANv2 Hayao int8 model: graph structure, quantization and options") {
-        const auto bytes = load_model(kHayaoModel);
-        if (!bytes) return;
-        const TfliteModel m = parse_tflite(bytes->data(), bytes->size(), kHayaoModel);
-        CHECK(m.description == "MLIR Converted.");
-        CHECK(m.tensors.size() == 520);
-        CHECK(m.operators.size() == 429);
-
-        const auto counts = op_counts(m);
-        const std::map<std::string, int> expected = {{"ADD", 51},
-                                                     {"CONV_2D", 21},
-                                                     {"DEPTHWISE_CONV_2D", 4},
-                                                     {"DEQUANTIZE", 73},
-                                                     {"LEAKY_RELU", 20},
-                                                     {"MEAN", 48},
-                                                     {"MIRROR_PAD", 16},
-                                                     {"MUL", 72},
-                                                     {"QUANTIZE", 49},
-                                                     {"RESIZE_BILINEAR", 2},
-                                                     {"RSQRT", 24},
-                                                     {"SQUARED_DIFFERENCE", 24},
-                                                     {"SUB", 24},
-                                                     {"TANH", 1}};
-        CHECK(counts == expected);
-
-        // Float input and output, int8 inside: QUANTIZE first, DEQUANTIZE last.
-        REQUIRE(m.inputs.size() == 1);
-        REQUIRE(m.outputs.size() == 1);
-        const TfliteTensor& input = m.tensors[m.inputs[0]];
-        CHECK(input.name == "input");
-        CHECK(input.shape == std::vector<int32_t>{1, 256, 256, 3});
-        CHECK(input.type == TfliteType::Float32);
-        CHECK(m.tensors[m.outputs[0]].name == "generator/G_MODEL/out_layer/Tanh");
-        CHECK(m.tensors[m.outputs[0]].shape == std::vector<int32_t>{1, 256, 256, 3});
-        CHECK(m.operators.front().op == "QUANTIZE");
-        CHECK(m.operators.back().op == "DEQUANTIZE");
-        const TfliteTensor& tanh_out = m.tensors[m.operators.back().inputs[0]];
-        CHECK(tanh_out.type == TfliteType::Int8);
-        CHECK(tanh_out.quant.scale == std::vector<float>{1.f / 128});
-
-        // The first conv by its TF name: 7x7, 32 per-channel int8 scales along dimension 0.
-        const int conv = tensor_named(m, "generator/G_MODEL/A/Conv/Conv2D");
-        const TfliteTensor& conv_w = m.tensors[conv];
-        CHECK(conv_w.shape == std::vector<int32_t>{32, 7, 7, 3});
-        CHECK(conv_w.type == TfliteType::Int8);
-        CHECK(conv_w.quant.scale.size() == 32);
-        CHECK(conv_w.quant.quantized_dimension == 0);
-        const std::vector<float> conv_f = m.tensor_as_float(conv);
-        CHECK(conv_f.size() == 32 * 7 * 7 * 3);
-        const auto [q_bytes, q_size] = m.buffers[conv_w.buffer];
-        REQUIRE(q_size == conv_f.size());
-        // Element 147 is the first of output channel 1: it must use scale[1].
-        CHECK(conv_f[147] == doctest::Approx(conv_w.quant.scale[1] * static_cast<int8_t>(q_bytes[147])));
-
-        int convs = 0;
-        for (const auto& op : m.operators) {
-            if (op.op != "CONV_2D" && op.op != "DEPTHWISE_CONV_2D") continue;
-            ++convs;
-            const TfliteTensor& w = m.tensors[op.inputs[1]];
-            CHECK(w.type == TfliteType::Int8);
-            CHECK(w.quant.zero_point == std::vector<int64_t>(w.quant.scale.size(), 0));
-            CHECK(op.padding == TfliteOperator::Padding::Valid);  // padding is explicit MIRROR_PAD
-            CHECK(op.fused_activation == "NONE");
-            CHECK(m.tensors[op.inputs[2]].type == TfliteType::Int32);
-            if (op.op == "CONV_2D") {
-                CHECK(w.quant.quantized_dimension == 0);
-                CHECK(w.quant.scale.size() == static_cast<size_t>(w.shape[0]));
-                CHECK(w.name.find("generator/G_MODEL/") == 0);
-                CHECK(w.name.find("/Conv2D") != std::string::npos);
-            } else {
-                CHECK(w.quant.quantized_dimension == 3);
-                CHECK(w.quant.scale.size() == static_cast<size_t>(w.shape[3]));
-                CHECK(w.shape[0] == 1);
-                CHECK(op.depth_multiplier == 1);
-            }
+        if (op.op == "MAX_POOL_2D") {
+            CHECK(op.filter_w == 2);
+            CHECK(op.filter_h == 2);
+            CHECK(op.stride_w == 2);
         }
-        CHECK(convs == 25);
+        if (op.op == "CONCATENATION") CHECK(op.axis == 1);
+    }
+    CHECK(depthwise_stride2 == 3);
+}
 
-        for (const auto& op : m.operators) {
-            if (op.op == "RESIZE_BILINEAR") {
-                CHECK_FALSE(op.align_corners);
-                CHECK_FALSE(op.half_pixel_centers);
-            }
-            if (op.op == "MIRROR_PAD") CHECK(op.mirror_pad_mode == "REFLECT");
-            if (op.op == "LEAKY_RELU") CHECK(op.alpha == doctest::Approx(0.2f));
-            if (op.op == "MEAN") {
-                CHECK(op.keep_dims);
-                CHECK(m.tensor_as_float(op.inputs[1]) == std::vector<float>{1, 2, 3});  // over H, W and C
-            }
+TEST_CASE("AnimeGANv2 Hayao int8 model: graph structure, quantization and options") {
+    const auto bytes = load_model(kHayaoModel);
+    if (!bytes) return;
+    const TfliteModel m = parse_tflite(bytes->data(), bytes->size(), kHayaoModel);
+    CHECK(m.description == "MLIR Converted.");
+    CHECK(m.tensors.size() == 520);
+    CHECK(m.operators.size() == 429);
+
+    const auto counts = op_counts(m);
+    const std::map<std::string, int> expected = {{"ADD", 51},
+                                                 {"CONV_2D", 21},
+                                                 {"DEPTHWISE_CONV_2D", 4},
+                                                 {"DEQUANTIZE", 73},
+                                                 {"LEAKY_RELU", 20},
+                                                 {"MEAN", 48},
+                                                 {"MIRROR_PAD", 16},
+                                                 {"MUL", 72},
+                                                 {"QUANTIZE", 49},
+                                                 {"RESIZE_BILINEAR", 2},
+                                                 {"RSQRT", 24},
+                                                 {"SQUARED_DIFFERENCE", 24},
+                                                 {"SUB", 24},
+                                                 {"TANH", 1}};
+    CHECK(counts == expected);
+
+    // Float input and output, int8 inside: QUANTIZE first, DEQUANTIZE last.
+    REQUIRE(m.inputs.size() == 1);
+    REQUIRE(m.outputs.size() == 1);
+    const TfliteTensor& input = m.tensors[m.inputs[0]];
+    CHECK(input.name == "input");
+    CHECK(input.shape == std::vector<int32_t>{1, 256, 256, 3});
+    CHECK(input.type == TfliteType::Float32);
+    CHECK(m.tensors[m.outputs[0]].name == "generator/G_MODEL/out_layer/Tanh");
+    CHECK(m.tensors[m.outputs[0]].shape == std::vector<int32_t>{1, 256, 256, 3});
+    CHECK(m.operators.front().op == "QUANTIZE");
+    CHECK(m.operators.back().op == "DEQUANTIZE");
+    const TfliteTensor& tanh_out = m.tensors[m.operators.back().inputs[0]];
+    CHECK(tanh_out.type == TfliteType::Int8);
+    CHECK(tanh_out.quant.scale == std::vector<float>{1.f / 128});
+
+    // The first conv by its TF name: 7x7, 32 per-channel int8 scales along dimension 0.
+    const int conv = tensor_named(m, "generator/G_MODEL/A/Conv/Conv2D");
+    const TfliteTensor& conv_w = m.tensors[conv];
+    CHECK(conv_w.shape == std::vector<int32_t>{32, 7, 7, 3});
+    CHECK(conv_w.type == TfliteType::Int8);
+    CHECK(conv_w.quant.scale.size() == 32);
+    CHECK(conv_w.quant.quantized_dimension == 0);
+    const std::vector<float> conv_f = m.tensor_as_float(conv);
+    CHECK(conv_f.size() == 32 * 7 * 7 * 3);
+    const auto [q_bytes, q_size] = m.buffers[conv_w.buffer];
+    REQUIRE(q_size == conv_f.size());
+    // Element 147 is the first of output channel 1: it must use scale[1].
+    CHECK(conv_f[147] == doctest::Approx(conv_w.quant.scale[1] * static_cast<int8_t>(q_bytes[147])));
+
+    int convs = 0;
+    for (const auto& op : m.operators) {
+        if (op.op != "CONV_2D" && op.op != "DEPTHWISE_CONV_2D") continue;
+        ++convs;
+        const TfliteTensor& w = m.tensors[op.inputs[1]];
+        CHECK(w.type == TfliteType::Int8);
+        CHECK(w.quant.zero_point == std::vector<int64_t>(w.quant.scale.size(), 0));
+        CHECK(op.padding == TfliteOperator::Padding::Valid);  // padding is explicit MIRROR_PAD
+        CHECK(op.fused_activation == "NONE");
+        CHECK(m.tensors[op.inputs[2]].type == TfliteType::Int32);
+        if (op.op == "CONV_2D") {
+            CHECK(w.quant.quantized_dimension == 0);
+            CHECK(w.quant.scale.size() == static_cast<size_t>(w.shape[0]));
+            CHECK(w.name.find("generator/G_MODEL/") == 0);
+            CHECK(w.name.find("/Conv2D") != std::string::npos);
+        } else {
+            CHECK(w.quant.quantized_dimension == 3);
+            CHECK(w.quant.scale.size() == static_cast<size_t>(w.shape[3]));
+            CHECK(w.shape[0] == 1);
+            CHECK(op.depth_multiplier == 1);
         }
+    }
+    CHECK(convs == 25);
 
-        // LayerNorm constants: per-tensor int8 gamma/beta, and the 1e-12 variance epsilon.
-        const int gamma = tensor_named(m, "generator/G_MODEL/A/LayerNorm/gamma");
-        CHECK(m.tensors[gamma].shape == std::vector<int32_t>{32});
-        CHECK(m.tensors[gamma].quant.scale.size() == 1);
-        for (float g : m.tensor_as_float(gamma)) CHECK((g > 0.9f && g < 1.1f));
-        const int epsilon = tensor_named(m, "generator/G_MODEL/E/LayerNorm_2/batchnorm/add/y");
-        CHECK(m.tensors[epsilon].shape.empty());
-        REQUIRE(m.tensor_as_float(epsilon).size() == 1);
-        CHECK(m.tensor_as_float(epsilon)[0] == doctest::Approx(1e-12).epsilon(0.01));
-        CHECK(m.tensor_as_float(tensor_named(m, "generator/G_MODEL/D/resize/size")) ==
-              std::vector<float>{128, 128});
-        CHECK(m.tensor_as_float(tensor_named(m, "generator/G_MODEL/E/resize/size")) ==
-              std::vector<float>{256, 256});
-
-        // Every constant decodes; activations have no data and throw.
-        for (size_t i = 0; i < m.tensors.size(); ++i) {
-            if (m.buffers[m.tensors[i].buffer].second) CHECK_NOTHROW(m.tensor_as_float(static_cast<int>(i)));
+    for (const auto& op : m.operators) {
+        if (op.op == "RESIZE_BILINEAR") {
+            CHECK_FALSE(op.align_corners);
+            CHECK_FALSE(op.half_pixel_centers);
         }
-        CHECK_THROWS_AS(m.tensor_as_float(m.inputs[0]), Error);
-        CHECK_THROWS_AS(m.tensor_as_float(-1), Error);
-        CHECK_THROWS_AS(m.tensor_as_float(static_cast<int>(m.tensors.size())), Error);
-    }
-
-    TEST_CASE("synthetic model: operator codes, options, external buffers and dequantization") {
-        const std::vector<uint8_t> file = synth_model();
-        const TfliteModel m = parse_tflite(file.data(), file.size(), "synthetic.tflite");
-        CHECK(m.version == 3);
-        CHECK(m.description == "synthetic");
-        REQUIRE(m.operators.size() == 4);
-        CHECK(m.operators[0].op == "CONV_2D");
-        CHECK(m.operators[1].op == "GELU");
-        CHECK(m.operators[2].op == "CUSTOM:MyOp");
-        CHECK(m.operators[3].op == "BUILTIN_300");
-        CHECK(m.operators[3].inputs == std::vector<int32_t>{-1, 2});
-
-        const TfliteOperator& conv = m.operators[0];
-        CHECK(conv.padding == TfliteOperator::Padding::Valid);
-        CHECK(conv.stride_w == 2);
-        CHECK(conv.stride_h == 3);
-        CHECK(conv.dilation_w == 1);  // absent field: schema default
-        CHECK(conv.dilation_h == 1);
-        CHECK(conv.fused_activation == "RELU6");
-
-        const std::vector<float> half = m.tensor_as_float(0);
-        REQUIRE(half.size() == 6);
-        CHECK(half[0] == 1.f);
-        CHECK(half[1] == -2.5f);
-        CHECK(half[2] == std::ldexp(1.f, -24));
-        CHECK(half[3] == 65504.f);
-        CHECK(half[4] == -INFINITY);
-        CHECK(std::isnan(half[5]));
-        // Per-channel along dim 1 (scales 0.5, 1, 2; zero points 0, 1, -1) of [[2,2,2],[-2,-2,-2]].
-        CHECK(m.tensor_as_float(1) == std::vector<float>{1.f, 1.f, 6.f, -1.f, -3.f, -2.f});
-        CHECK(m.tensor_as_float(2) == std::vector<float>{7.f, -9.f});
-        const std::vector<float> bytes = m.tensor_as_float(3);
-        REQUIRE(bytes.size() == 2);
-        CHECK(bytes[0] == doctest::Approx(0.f));
-        CHECK(bytes[1] == doctest::Approx(1.f));
-        CHECK(m.buffers[5].first ==
-              file.data() + file.size() - 12);  // external buffer, offset from file start
-        CHECK(m.tensor_as_float(4) == std::vector<float>{0.25f, -4.f, 1e6f});
-        CHECK_THROWS_WITH_AS(m.tensor_as_float(5), doctest::Contains("does not match shape"), Error);
-    }
-
-    TEST_CASE("synthetic model: structural errors are reported, not crashed on") {
-        SynthKnobs k;
-        k.conv_options_type = 17;  // ReshapeOptions on a CONV_2D
-        check_throws_error(synth_model(k), "option table type 17");
-        k = {};
-        k.conv_opcode_index = 4;
-        check_throws_error(synth_model(k), "opcode_index 4 is out of range");
-        k = {};
-        k.conv_input = 6;
-        check_throws_error(synth_model(k), "input tensor 6 is out of range");
-        k = {};
-        k.f16_buffer = 6;
-        check_throws_error(synth_model(k), "buffer 6 is out of range");
-        k = {};
-        k.shape_claimed_count = 0x7fffffff;
-        check_throws_error(synth_model(k), "runs past the end");
-        k = {};
-        k.external_extra = 1;
-        check_throws_error(synth_model(k), "external buffer");
-        k = {};
-        k.identifier = "TFL2";
-        check_throws_error(synth_model(k), "file identifier");
-
-        const std::vector<uint8_t> empty;
-        CHECK_THROWS_AS(parse_tflite(empty.data(), empty.size(), "empty"), Error);
-        CHECK_THROWS_AS(parse_tflite(nullptr, 0, "null"), Error);
-        const std::vector<uint8_t> header_only = {8, 0, 0, 0, 'T', 'F', 'L', '3'};
-        CHECK_THROWS_AS(parse_tflite(header_only.data(), header_only.size(), "header"), Error);
-    }
-
-    TEST_CASE("tables shared many times over cannot make the reader allocate without bound") {
-        // 200k tensors that all point at one tensor with a 4096-entry shape: 800 KB of file, 3 GB decoded.
-        F w;
-        const F::Ref shape = w.vec(std::vector<int32_t>(4096, 1));
-        const F::Ref tensor = w.table({F::ref(0, shape), F::ref(3, w.str("t"))});
-        const F::Ref graph = w.table({F::ref(0, w.refs(std::vector<F::Ref>(200000, tensor)))});
-        const F::Ref model = w.table({F::ref(2, w.refs({graph}))});
-        const std::vector<uint8_t> file = w.finish(model);
-        CHECK_THROWS_WITH_AS(parse_tflite(file.data(), file.size(), "bomb"),
-                             doctest::Contains("shared tables"), Error);
-    }
-
-    TEST_CASE("corrupted real files: truncation, huge lengths and byte flips never crash") {
-        for (const std::string name : {kFaceModel, kHayaoModel}) {
-            const auto original = load_model(name.c_str());
-            if (!original) continue;
-            CAPTURE(name);
-            const TfliteModel model = parse_tflite(original->data(), original->size(), name);
-            std::mt19937 rng(20240607);
-
-            // Truncations: every length up to 256 bytes, then seeded random lengths. The model needs
-            // every byte of its flatbuffer, so none of these may parse.
-            std::vector<size_t> cuts;
-            for (size_t n = 0; n < 256; ++n) cuts.push_back(n);
-            for (int i = 0; i < 40; ++i) cuts.push_back(rng() % original->size());
-            for (size_t cut : cuts) {
-                const std::vector<uint8_t> truncated(original->begin(), original->begin() + cut);
-                CHECK_FALSE(parses_or_throws(truncated));
-            }
-
-            // Metadata positions: bytes outside every buffer payload, where flips hit the structure.
-            std::vector<uint8_t> in_payload(original->size(), 0);
-            for (const auto& [bytes, size] : model.buffers)
-                if (bytes) std::fill_n(in_payload.begin() + (bytes - original->data()), size, 1);
-            std::vector<size_t> structure;
-            for (size_t i = 0; i < original->size(); ++i)
-                if (!in_payload[i]) structure.push_back(i);
-
-            // Huge counts/offsets written over structure words; then random flips of 1 to 8 bytes.
-            int parsed = 0, rejected = 0;
-            for (int i = 0; i < 100; ++i) {
-                std::vector<uint8_t> bad = *original;
-                const size_t at = structure[rng() % structure.size()] & ~size_t{3};
-                const uint32_t huge = 0xfffffff0u - static_cast<uint32_t>(rng() % 4096);
-                std::memcpy(bad.data() + at, &huge, 4);
-                (parses_or_throws(bad) ? parsed : rejected)++;
-            }
-            for (int i = 0; i < 100; ++i) {
-                std::vector<uint8_t> bad = *original;
-                const int flips = 1 + static_cast<int>(rng() % 8);
-                for (int f = 0; f < flips; ++f)
-                    bad[structure[rng() % structure.size()]] ^= static_cast<uint8_t>(1 + rng() % 255);
-                (parses_or_throws(bad) ? parsed : rejected)++;
-            }
-            MESSAGE(name << ": " << structure.size() << " structure bytes; of 200 corruptions " << parsed
-                         << " still parsed, " << rejected << " were rejected with animegan::Error");
-            CHECK(rejected > 0);
+        if (op.op == "MIRROR_PAD") CHECK(op.mirror_pad_mode == "REFLECT");
+        if (op.op == "LEAKY_RELU") CHECK(op.alpha == doctest::Approx(0.2f));
+        if (op.op == "MEAN") {
+            CHECK(op.keep_dims);
+            CHECK(m.tensor_as_float(op.inputs[1]) == std::vector<float>{1, 2, 3});  // over H, W and C
         }
     }
 
-}  // TEST_SUITE
+    // LayerNorm constants: per-tensor int8 gamma/beta, and the 1e-12 variance epsilon.
+    const int gamma = tensor_named(m, "generator/G_MODEL/A/LayerNorm/gamma");
+    CHECK(m.tensors[gamma].shape == std::vector<int32_t>{32});
+    CHECK(m.tensors[gamma].quant.scale.size() == 1);
+    for (float g : m.tensor_as_float(gamma)) CHECK((g > 0.9f && g < 1.1f));
+    const int epsilon = tensor_named(m, "generator/G_MODEL/E/LayerNorm_2/batchnorm/add/y");
+    CHECK(m.tensors[epsilon].shape.empty());
+    REQUIRE(m.tensor_as_float(epsilon).size() == 1);
+    CHECK(m.tensor_as_float(epsilon)[0] == doctest::Approx(1e-12).epsilon(0.01));
+    CHECK(m.tensor_as_float(tensor_named(m, "generator/G_MODEL/D/resize/size")) ==
+          std::vector<float>{128, 128});
+    CHECK(m.tensor_as_float(tensor_named(m, "generator/G_MODEL/E/resize/size")) ==
+          std::vector<float>{256, 256});
+
+    // Every constant decodes; activations have no data and throw.
+    for (size_t i = 0; i < m.tensors.size(); ++i) {
+        if (m.buffers[m.tensors[i].buffer].second) CHECK_NOTHROW(m.tensor_as_float(static_cast<int>(i)));
+    }
+    CHECK_THROWS_AS(m.tensor_as_float(m.inputs[0]), Error);
+    CHECK_THROWS_AS(m.tensor_as_float(-1), Error);
+    CHECK_THROWS_AS(m.tensor_as_float(static_cast<int>(m.tensors.size())), Error);
+}
+
+TEST_CASE("synthetic model: operator codes, options, external buffers and dequantization") {
+    const std::vector<uint8_t> file = synth_model();
+    const TfliteModel m = parse_tflite(file.data(), file.size(), "synthetic.tflite");
+    CHECK(m.version == 3);
+    CHECK(m.description == "synthetic");
+    REQUIRE(m.operators.size() == 4);
+    CHECK(m.operators[0].op == "CONV_2D");
+    CHECK(m.operators[1].op == "GELU");
+    CHECK(m.operators[2].op == "CUSTOM:MyOp");
+    CHECK(m.operators[3].op == "BUILTIN_300");
+    CHECK(m.operators[3].inputs == std::vector<int32_t>{-1, 2});
+
+    const TfliteOperator& conv = m.operators[0];
+    CHECK(conv.padding == TfliteOperator::Padding::Valid);
+    CHECK(conv.stride_w == 2);
+    CHECK(conv.stride_h == 3);
+    CHECK(conv.dilation_w == 1);  // absent field: schema default
+    CHECK(conv.dilation_h == 1);
+    CHECK(conv.fused_activation == "RELU6");
+
+    const std::vector<float> half = m.tensor_as_float(0);
+    REQUIRE(half.size() == 6);
+    CHECK(half[0] == 1.f);
+    CHECK(half[1] == -2.5f);
+    CHECK(half[2] == std::ldexp(1.f, -24));
+    CHECK(half[3] == 65504.f);
+    CHECK(half[4] == -INFINITY);
+    CHECK(std::isnan(half[5]));
+    // Per-channel along dim 1 (scales 0.5, 1, 2; zero points 0, 1, -1) of [[2,2,2],[-2,-2,-2]].
+    CHECK(m.tensor_as_float(1) == std::vector<float>{1.f, 1.f, 6.f, -1.f, -3.f, -2.f});
+    CHECK(m.tensor_as_float(2) == std::vector<float>{7.f, -9.f});
+    const std::vector<float> bytes = m.tensor_as_float(3);
+    REQUIRE(bytes.size() == 2);
+    CHECK(bytes[0] == doctest::Approx(0.f));
+    CHECK(bytes[1] == doctest::Approx(1.f));
+    CHECK(m.buffers[5].first == file.data() + file.size() - 12);  // external buffer, offset from file start
+    CHECK(m.tensor_as_float(4) == std::vector<float>{0.25f, -4.f, 1e6f});
+    CHECK_THROWS_WITH_AS(m.tensor_as_float(5), doctest::Contains("does not match shape"), Error);
+}
+
+TEST_CASE("synthetic model: structural errors are reported, not crashed on") {
+    SynthKnobs k;
+    k.conv_options_type = 17;  // ReshapeOptions on a CONV_2D
+    check_throws_error(synth_model(k), "option table type 17");
+    k = {};
+    k.conv_opcode_index = 4;
+    check_throws_error(synth_model(k), "opcode_index 4 is out of range");
+    k = {};
+    k.conv_input = 6;
+    check_throws_error(synth_model(k), "input tensor 6 is out of range");
+    k = {};
+    k.f16_buffer = 6;
+    check_throws_error(synth_model(k), "buffer 6 is out of range");
+    k = {};
+    k.shape_claimed_count = 0x7fffffff;
+    check_throws_error(synth_model(k), "runs past the end");
+    k = {};
+    k.external_extra = 1;
+    check_throws_error(synth_model(k), "external buffer");
+    k = {};
+    k.identifier = "TFL2";
+    check_throws_error(synth_model(k), "file identifier");
+
+    const std::vector<uint8_t> empty;
+    CHECK_THROWS_AS(parse_tflite(empty.data(), empty.size(), "empty"), Error);
+    CHECK_THROWS_AS(parse_tflite(nullptr, 0, "null"), Error);
+    const std::vector<uint8_t> header_only = {8, 0, 0, 0, 'T', 'F', 'L', '3'};
+    CHECK_THROWS_AS(parse_tflite(header_only.data(), header_only.size(), "header"), Error);
+}
+
+TEST_CASE("tables shared many times over cannot make the reader allocate without bound") {
+    // 200k tensors that all point at one tensor with a 4096-entry shape: 800 KB of file, 3 GB decoded.
+    F w;
+    const F::Ref shape = w.vec(std::vector<int32_t>(4096, 1));
+    const F::Ref tensor = w.table({F::ref(0, shape), F::ref(3, w.str("t"))});
+    const F::Ref graph = w.table({F::ref(0, w.refs(std::vector<F::Ref>(200000, tensor)))});
+    const F::Ref model = w.table({F::ref(2, w.refs({graph}))});
+    const std::vector<uint8_t> file = w.finish(model);
+    CHECK_THROWS_WITH_AS(parse_tflite(file.data(), file.size(), "bomb"), doctest::Contains("shared tables"),
+                         Error);
+}
+
+TEST_CASE("corrupted real files: truncation, huge lengths and byte flips never crash") {
+    for (const std::string name : {kFaceModel, kHayaoModel}) {
+        const auto original = load_model(name.c_str());
+        if (!original) continue;
+        CAPTURE(name);
+        const TfliteModel model = parse_tflite(original->data(), original->size(), name);
+        std::mt19937 rng(20240607);
+
+        // Truncations: every length up to 256 bytes, then seeded random lengths. The model needs
+        // every byte of its flatbuffer, so none of these may parse.
+        std::vector<size_t> cuts;
+        for (size_t n = 0; n < 256; ++n) cuts.push_back(n);
+        for (int i = 0; i < 40; ++i) cuts.push_back(rng() % original->size());
+        for (size_t cut : cuts) {
+            const std::vector<uint8_t> truncated(original->begin(), original->begin() + cut);
+            CHECK_FALSE(parses_or_throws(truncated));
+        }
+
+        // Metadata positions: bytes outside every buffer payload, where flips hit the structure.
+        std::vector<uint8_t> in_payload(original->size(), 0);
+        for (const auto& [bytes, size] : model.buffers)
+            if (bytes) std::fill_n(in_payload.begin() + (bytes - original->data()), size, 1);
+        std::vector<size_t> structure;
+        for (size_t i = 0; i < original->size(); ++i)
+            if (!in_payload[i]) structure.push_back(i);
+
+        // Huge counts/offsets written over structure words; then random flips of 1 to 8 bytes.
+        int parsed = 0, rejected = 0;
+        for (int i = 0; i < 100; ++i) {
+            std::vector<uint8_t> bad = *original;
+            const size_t at = structure[rng() % structure.size()] & ~size_t{3};
+            const uint32_t huge = 0xfffffff0u - static_cast<uint32_t>(rng() % 4096);
+            std::memcpy(bad.data() + at, &huge, 4);
+            (parses_or_throws(bad) ? parsed : rejected)++;
+        }
+        for (int i = 0; i < 100; ++i) {
+            std::vector<uint8_t> bad = *original;
+            const int flips = 1 + static_cast<int>(rng() % 8);
+            for (int f = 0; f < flips; ++f)
+                bad[structure[rng() % structure.size()]] ^= static_cast<uint8_t>(1 + rng() % 255);
+            (parses_or_throws(bad) ? parsed : rejected)++;
+        }
+        MESSAGE(name << ": " << structure.size() << " structure bytes; of 200 corruptions " << parsed
+                     << " still parsed, " << rejected << " were rejected with animegan::Error");
+        CHECK(rejected > 0);
+    }
+}
+
+}  // TEST_SUITE("tflite")

@@ -1,5 +1,6 @@
 // One function per operation: checks shapes, allocates the output from the pool, and runs the active kernel
-// table's routine split across the thread pool. The model code (generator.cpp) is a sequence of these calls.
+// table's routine split across the thread pool. The networks (engine/models/*) are written in these calls and
+// the fused convolution (fused_conv.h), which most of their layers go through.
 #pragma once
 
 #include <vector>

@@ -5,8 +5,8 @@
 //   animegan::Generator scene = animegan::Generator::load("hayao.gguf");
 //   animegan::Generator face = animegan::Generator::load("face_paint_512_v2.gguf");
 //   animegan::FaceDetector detector = animegan::FaceDetector::load("face_detection_short_range.gguf");
-//   animegan::Image out = animegan::stylize_with_faces(scene, &face, detector,
-//   animegan::load_image("in.jpg"));
+//   animegan::Image photo = animegan::load_image("in.jpg");
+//   animegan::Image out = animegan::stylize_with_faces(scene, &face, detector, photo);
 //
 // Every failure throws animegan::Error with a one-line reason.
 #pragma once
@@ -19,10 +19,12 @@
 namespace animegan {
 
 struct FacePassOptions {
-    int face_size = 512;  // side of the square crop the face model runs on (>= kMinSide)
-    float crop_scale =
-        1.8f;              // crop side / the face box's longer side (>= 1.2 keeps the blend inside the crop)
-    int min_face_px = 24;  // faces whose box is narrower or shorter than this are left as the scene made them
+    // Side of the square crop the face model runs on (>= kMinSide).
+    int face_size = 512;
+    // Crop side over the face box's longer side (>= 1.2 keeps the blend inside the crop).
+    float crop_scale = 1.8f;
+    // Faces whose box is narrower or shorter than this are left as the scene made them.
+    int min_face_px = 24;
     FaceDetectorOptions detector;
 };
 
