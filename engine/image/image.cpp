@@ -85,26 +85,58 @@ FilterTaps triangle_taps(int in_size, int out_size) {
 
 Image load_image(const std::string& path) {
     const std::vector<uint8_t> bytes = read_file_bytes(path, kMaxImageFileBytes);
-    if (bytes.size() > size_t(INT32_MAX)) throw Error(path + ": file too large");
+    return decode_image(bytes.data(), bytes.size(), path);
+}
+
+Image decode_image(const uint8_t* data, size_t size, const std::string& label) {
+    if (!data || size == 0) throw Error(label + ": empty image");
+    if (size > size_t(INT32_MAX)) throw Error(label + ": file too large");
     int w = 0, h = 0, channels = 0;
-    if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &w, &h, &channels)) {
-        throw Error(path + ": not a readable image (" + stbi_failure_reason() + ")");
+    if (!stbi_info_from_memory(data, int(size), &w, &h, &channels)) {
+        throw Error(label + ": not a readable image (" + stbi_failure_reason() + ")");
     }
     if (w <= 0 || h <= 0)
-        throw Error(path + ": image has no pixels (" + std::to_string(w) + "x" + std::to_string(h) + ")");
+        throw Error(label + ": image has no pixels (" + std::to_string(w) + "x" + std::to_string(h) + ")");
     if (int64_t(w) * h > kMaxImagePixels) {
-        throw Error(path + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", more than the " +
+        throw Error(label + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", more than the " +
                     std::to_string(kMaxImagePixels / 1'000'000) + " megapixels we accept");
     }
     int dw = 0, dh = 0;
-    stbi_uc* pixels = stbi_load_from_memory(bytes.data(), int(bytes.size()), &dw, &dh, &channels, 3);
-    if (!pixels) throw Error(path + ": cannot decode image (" + stbi_failure_reason() + ")");
+    stbi_uc* pixels = stbi_load_from_memory(data, int(size), &dw, &dh, &channels, 3);
+    if (!pixels) throw Error(label + ": cannot decode image (" + stbi_failure_reason() + ")");
     Image image;
     image.width = dw;
     image.height = dh;
     image.pixels.assign(pixels, pixels + size_t(dw) * dh * 3);
     stbi_image_free(pixels);
     return image;
+}
+
+std::vector<uint8_t> encode_image(const Image& image, const std::string& format, int jpeg_quality) {
+    if (image.width <= 0 || image.height <= 0 ||
+        image.pixels.size() != size_t(image.width) * image.height * 3) {
+        throw Error("encode_image: refusing to encode an empty or inconsistent image");
+    }
+    if (jpeg_quality < 1 || jpeg_quality > 100)
+        throw Error("encode_image: JPEG quality " + std::to_string(jpeg_quality) + " is outside 1..100");
+    std::vector<uint8_t> out;
+    // stb calls this with each piece of the file as it is produced.
+    auto append = [](void* context, void* data, int size) {
+        auto* bytes = static_cast<std::vector<uint8_t>*>(context);
+        bytes->insert(bytes->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+    };
+    int ok = 0;
+    if (format == "png") {
+        ok = stbi_write_png_to_func(append, &out, image.width, image.height, 3, image.pixels.data(),
+                                    image.width * 3);
+    } else if (format == "jpeg" || format == "jpg") {
+        ok = stbi_write_jpg_to_func(append, &out, image.width, image.height, 3, image.pixels.data(),
+                                    jpeg_quality);
+    } else {
+        throw Error("encode_image: unknown format '" + format + "' (use png or jpeg)");
+    }
+    if (!ok || out.empty()) throw Error("encode_image: cannot encode a " + format + " image");
+    return out;
 }
 
 void save_image(const std::string& path, const Image& image) {

@@ -28,7 +28,12 @@ struct Image {
 // allocate. 100 megapixels is well past any camera photo.
 constexpr int64_t kMaxImagePixels = 100'000'000;
 
-Image load_image(const std::string& path);                      // JPEG, PNG, BMP (anything stb_image reads)
+Image load_image(const std::string& path);  // JPEG, PNG, BMP (anything stb_image reads)
+// The same from bytes in memory (an upload): the same header checks before decoding; `label` names the
+// source in error messages.
+Image decode_image(const uint8_t* data, size_t size, const std::string& label);
+// Encodes to "png" or "jpeg" in memory (jpeg_quality 1..100); throws Error for any other format.
+std::vector<uint8_t> encode_image(const Image& image, const std::string& format, int jpeg_quality = 92);
 void save_image(const std::string& path, const Image& image);   // .png, .jpg/.jpeg or .bmp, by extension
 Image resize_image(const Image& image, int width, int height);  // bilinear, for downscaling large photos
 Image side_by_side(const Image& left, const Image& right);      // right scaled to left's height
