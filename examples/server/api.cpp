@@ -163,7 +163,8 @@ void Api::busy(httplib::Response& res, const std::string& message) const {
 }
 
 // Everything that can be decided from the request line and headers, before the body is read (and, for a
-// client that sent "Expect: 100-continue", before it is even sent). True when `res` holds the refusal.
+// client that sent "Expect: 100-continue", before it is even sent). True when `res` holds the refusal. A full
+// queue is not among them: a bad upload gets its 4xx whatever the load, only a good one can get 503.
 bool Api::reject_early(const httplib::Request& req, httplib::Response& res) const {
     const std::string route = route_of(req.path);
     const bool is_get = req.method == "GET" || req.method == "HEAD";
@@ -210,11 +211,6 @@ bool Api::reject_early(const httplib::Request& req, httplib::Response& res) cons
             set_error(res, 400, "The request has no picture in it.");
             return true;
         }
-    }
-    const QueueGauges q = pool_.gauges();
-    if (q.queued >= q.capacity && q.busy >= q.workers) {
-        busy(res, "The server is busy with other pictures; please try again in a few seconds.");
-        return true;
     }
     return false;
 }
