@@ -3,11 +3,13 @@
 # browser download). Installs puppeteer-core into the build tree (npm ci, from the lock file), converts the
 # Hayao model from ../shared, then runs browser_test.mjs. Exits 77 (skipped) with a reason where chromium,
 # node/npm, or ../shared's model and photos are absent.
-#   usage: run_browser_test.sh SERVER_BIN CONVERT_BIN SHARED_DIR WORK_DIR
+#   usage: run_browser_test.sh SERVER_BIN CONVERT_BIN SHARED_DIR WORK_DIR [browser_test.mjs options]
+#   e.g. ... --docs-screenshot docs/server_page.jpg   (the README's picture of the page)
 set -euo pipefail
 server=$1 convert=$2 shared=$3
 mkdir -p "$4"
 work=$(cd "$4" && pwd)
+shift 4
 here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "SKIPPED: $*"; exit 77; }
 
@@ -27,6 +29,10 @@ if ! cmp -s "$here/package-lock.json" "$node_dir/package-lock.json" || [ ! -d "$
         skip "npm ci could not install puppeteer-core (is the npm registry reachable?)"
 fi
 "$convert" "$tflite" -o "$work/models/hayao.gguf" >/dev/null
+# A face detector next to the generator turns the page's face-pass switch on.
+detector="$shared/models/face_detection_front.tflite"
+rm -f "$work/models/face_detection_front.gguf"
+[ ! -f "$detector" ] || "$convert" "$detector" -o "$work/models/face_detection_front.gguf" >/dev/null
 
 exec node "$here/browser_test.mjs" --server "$server" --models "$work/models" --shared "$shared" \
-    --work "$work" --node-modules "$node_dir" --chromium "$chromium"
+    --work "$work" --node-modules "$node_dir" --chromium "$chromium" "$@"
