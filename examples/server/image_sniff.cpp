@@ -22,9 +22,33 @@ bool starts_with(const uint8_t* data, size_t size, const char* magic, size_t n, 
     return size >= at + n && std::memcmp(data + at, magic, n) == 0;
 }
 
-// Walks the marker segments up to the frame header (SOFn), which holds the size. Every length is checked
-// against the bytes present.
+// The Orientation tag (0x0112) of the first IFD of an APP1 "Exif" segment's TIFF structure, or 1.
+int exif_orientation(const uint8_t* p, size_t size) {
+    if (size < 6 + 8 || std::memcmp(p, "Exif\0\0", 6) != 0) return 1;
+    const uint8_t* tiff = p + 6;
+    const size_t n = size - 6;
+    const bool little = tiff[0] == 'I' && tiff[1] == 'I';
+    if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
+    auto u16 = [&](size_t at) { return little ? le16(tiff + at) : be16(tiff + at); };
+    auto u32 = [&](size_t at) { return little ? le32(tiff + at) : be32(tiff + at); };
+    const size_t ifd = u32(4);
+    if (ifd > n || n - ifd < 2) return 1;
+    const size_t entries = u16(ifd);
+    for (size_t i = 0; i < entries; ++i) {
+        const size_t e = ifd + 2 + 12 * i;
+        if (e > n || n - e < 12) return 1;
+        if (u16(e) == 0x0112 && u16(e + 2) == 3) {  // Orientation, SHORT
+            const uint32_t v = u16(e + 8);
+            return v >= 1 && v <= 8 ? int(v) : 1;
+        }
+    }
+    return 1;
+}
+
+// Walks the marker segments up to the frame header (SOFn), which holds the size, reading the EXIF
+// orientation on the way. Every length is checked against the bytes present.
 void jpeg_size(const uint8_t* data, size_t size, SniffedImage& out) {
+    bool exif_seen = false;
     size_t pos = 2;
     while (pos + 4 <= size) {
         if (data[pos] != 0xFF) return;
@@ -42,6 +66,10 @@ void jpeg_size(const uint8_t* data, size_t size, SniffedImage& out) {
         if (length < 2 || pos + 2 + length > size) return;
         const bool frame =
             marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+        if (marker == 0xE1 && !exif_seen && length >= 8 && std::memcmp(data + pos + 4, "Exif", 4) == 0) {
+            exif_seen = true;
+            out.orientation = exif_orientation(data + pos + 4, length - 2);
+        }
         if (frame) {
             if (length < 7) return;
             out.height = int(be16(data + pos + 5));

@@ -7,6 +7,7 @@
 #include "animegan/animegan.h"
 #include "animegan/face.h"
 #include "animegan/face_pass.h"
+#include "image_sniff.h"
 
 namespace server {
 
@@ -22,6 +23,48 @@ std::string megapixels(int64_t pixels) {
     char text[32];
     std::snprintf(text, sizeof text, "%.1f", double(pixels) / 1e6);
     return text;
+}
+
+// The photo turned as its EXIF orientation says (1..8), so that the result stands as the photo is shown.
+animegan::Image apply_orientation(const animegan::Image& in, int orientation) {
+    if (orientation <= 1 || orientation > 8) return in;
+    const int w = in.width, h = in.height;
+    const bool swap = orientation >= 5;
+    animegan::Image out;
+    out.width = swap ? h : w;
+    out.height = swap ? w : h;
+    out.pixels.resize(in.pixels.size());
+    for (int y = 0; y < out.height; ++y) {
+        for (int x = 0; x < out.width; ++x) {
+            int sx = x, sy = y;
+            switch (orientation) {
+                case 2:
+                    sx = w - 1 - x;
+                    break;  // mirrored
+                case 3:
+                    sx = w - 1 - x, sy = h - 1 - y;
+                    break;  // upside down
+                case 4:
+                    sy = h - 1 - y;
+                    break;  // mirrored upside down
+                case 5:
+                    sx = y, sy = x;
+                    break;  // transposed
+                case 6:
+                    sx = y, sy = h - 1 - x;
+                    break;  // turned a quarter clockwise
+                case 7:
+                    sx = w - 1 - y, sy = h - 1 - x;
+                    break;  // transversed
+                case 8:
+                    sx = w - 1 - y, sy = x;
+                    break;  // turned a quarter counter-clockwise
+            }
+            const uint8_t* src = &in.pixels[(size_t(sy) * w + sx) * 3];
+            std::copy_n(src, 3, &out.pixels[(size_t(y) * out.width + x) * 3]);
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -171,6 +214,8 @@ JobResult WorkerPool::process(Worker& worker, const Job& job) {
             ").";
         return result;
     }
+    const int orientation =
+        sniff_image(reinterpret_cast<const uint8_t*>(job.upload.data()), job.upload.size()).orientation;
     const SizePlan plan =
         plan_size(photo.width, photo.height, job.max_side, options_.max_pixels, options_.max_input_pixels);
     if (!plan.error.empty()) {
@@ -180,6 +225,7 @@ JobResult WorkerPool::process(Worker& worker, const Job& job) {
     }
     if (plan.width != photo.width || plan.height != photo.height)
         photo = animegan::resize_image(photo, plan.width, plan.height);
+    photo = apply_orientation(photo, orientation);  // after the downscale: fewer pixels to move
 
     const animegan::Generator& generator = worker.generators.at(job.model);
     animegan::Image out;

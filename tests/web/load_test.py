@@ -143,6 +143,14 @@ def png_header(width, height):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
 
 
+def with_exif_orientation(jpeg, orientation):
+    """The JPEG with an APP1 Exif segment saying `orientation` (1..8) put first."""
+    tiff = b"MM\0\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1) + \
+        struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
+    payload = b"Exif\0\0" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
+
+
 def image_size(data):
     """(width, height) of a PNG or baseline/progressive JPEG, or None."""
     if data[:8] == b"\x89PNG\r\n\x1a\n":
@@ -466,6 +474,17 @@ def main():
         after = exchange(server.port, post_head("/api/v1/stylize", len(photos[0]), "image/jpeg"), [photos[0]])
         if check_reply("after", after, {200}):
             problems.append("after the load the server did not stylize a photo: " + check_reply("after", after, {200}))
+        # A phone photo stored sideways with EXIF orientation 6 comes back standing, as browsers show it.
+        w, h = image_size(photos[0])
+        turned_photo = with_exif_orientation(photos[0], 6)
+        turned = exchange(server.port, post_head("/api/v1/stylize", len(turned_photo), "image/jpeg"), [turned_photo])
+        got = image_size(turned.body) if turned.status == 200 else None
+        scale = MAX_SIDE / max(w, h)
+        if not got or abs(got[0] - h * scale) > 1 or abs(got[1] - w * scale) > 1:
+            problems.append(f"EXIF orientation 6 on a {w}x{h} photo gave {got or turned.status}, expected about "
+                            f"{h * scale:.0f}x{w * scale:.0f}")
+        else:
+            print(f"EXIF orientation 6: a {w}x{h} photo comes back {got[0]}x{got[1]}")
         metrics = get(server.port, "/metrics").body.decode()
         for needle in ("animegan_http_requests_total{", "animegan_queue_length ", "animegan_request_duration_seconds_bucket{"):
             if needle not in metrics:
