@@ -245,7 +245,7 @@ GuardedServer::GuardedServer(const ConnectionLimits& limits) : limits_(limits) {
 
 void GuardedServer::begin_shutdown() {
     shutting_down_ = true;
-    stop();
+    if (is_running() && !stopped_.exchange(true)) stop();
 }
 
 bool GuardedServer::process_and_close_socket(socket_t sock) {

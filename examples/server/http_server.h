@@ -49,7 +49,7 @@ class GuardedServer : public httplib::Server {
     explicit GuardedServer(const ConnectionLimits& limits);
 
     // Stops accepting and makes idle keep-alive connections close; listen() returns once the connections
-    // in flight are done.
+    // in flight are done. Safe to call again (it must be, if the first call came before listening began).
     void begin_shutdown();
     bool shutting_down() const { return shutting_down_.load(); }
 
@@ -64,6 +64,7 @@ class GuardedServer : public httplib::Server {
 
     ConnectionLimits limits_;
     std::atomic<bool> shutting_down_{false};
+    std::atomic<bool> stopped_{false};
 };
 
 }  // namespace server

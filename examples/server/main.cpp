@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -167,16 +169,21 @@ int main(int argc, char** argv) {
         std::printf("animegan2-server: listening on http://%s:%d/\n", shown_host.c_str(), bound);
         std::fflush(stdout);
 
+        std::atomic<bool> listening_done{false};
         std::thread signal_thread([&] {
             int sig = 0;
             sigwait(&signals, &sig);
-            if (sig != SIGUSR1) {
-                std::fprintf(stderr, "animegan2-server: %s: finishing the requests in flight\n",
-                             sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            if (sig == SIGUSR1) return;  // the server stopped on its own
+            std::fprintf(stderr, "animegan2-server: %s: finishing the requests in flight\n",
+                         sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            // A signal that came before listening began finds nothing to stop yet: try until it took.
+            while (!listening_done) {
+                http.begin_shutdown();
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
             }
-            http.begin_shutdown();
         });
         http.listen_after_bind();  // returns when begin_shutdown() stopped it, or the socket failed
+        listening_done = true;
         const bool signalled = http.shutting_down();
         if (!signalled) pthread_kill(signal_thread.native_handle(), SIGUSR1);
         signal_thread.join();
