@@ -89,23 +89,6 @@ __attribute__((target("avx2,fma"))) double peak_avx2(long rounds) {
     g_sink = _mm256_cvtss_f32(sum);
     return 2.0 * 8 * kChains * rounds;
 }
-
-__attribute__((target("avx512f"))) double peak_avx512(long rounds) {
-    constexpr int kChains = 16;  // half of the 32 zmm registers: >= latency (4) x 2 FMA ports
-    __m512 acc[kChains];
-    const __m512 m = _mm512_set1_ps(kMul), a = _mm512_set1_ps(kAdd);
-    for (__m512& x : acc) x = _mm512_setzero_ps();
-    for (long r = 0; r < rounds; ++r) {
-        for (__m512& x : acc) x = _mm512_fmadd_ps(x, m, a);
-    }
-    __m512 sum = acc[0];
-    for (int i = 1; i < kChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
-    // Stored and summed by hand: GCC 12's _mm512_reduce_add_ps trips -Wuninitialized inside its own header.
-    alignas(64) float lanes[16];
-    _mm512_store_ps(lanes, sum);
-    for (float v : lanes) g_sink += v;
-    return 2.0 * 16 * kChains * rounds;
-}
 #elif defined(__aarch64__)
 double peak_neon(long rounds) {
     constexpr int kChains = 16;  // half of the 32 vector registers: >= latency (4) x 4 FMA pipes on big cores
@@ -128,7 +111,6 @@ PeakFn peak_function(const std::string& isa) {
     if (isa == "scalar") return peak_scalar;
 #if defined(__x86_64__)
     if (isa == "avx2") return peak_avx2;
-    if (isa == "avx512") return peak_avx512;
 #elif defined(__aarch64__)
     if (isa == "neon") return peak_neon;
 #endif
@@ -212,9 +194,9 @@ void bench_winograd(benchmark::State& state, const KernelTable* table, Conv c) {
     const ConvShape shape{c.in_c, c.in_hw(), c.in_hw(), c.out_c, c.out_hw, c.out_hw, k, k, 1, 1};
     const Tensor input = random_tensor(c.in_c, c.in_hw(), c.in_hw(), 1);
     const Tensor weight = random_tensor(c.out_c, c.in_c, k * k, 2);
-    std::vector<float> transformed(table->winograd_weight_floats(k, c.out_c, c.in_c));
-    table->winograd_transform_weights(k, weight.data(), c.out_c, c.in_c, transformed.data());
-    std::vector<float> scratch(table->winograd_scratch_floats(shape));
+    std::vector<float> transformed(winograd_weight_floats(k, c.out_c, c.in_c));
+    winograd_transform_weights(k, weight.data(), c.out_c, c.in_c, transformed.data());
+    std::vector<float> scratch(winograd_scratch_floats(shape));
     Tensor output(c.out_c, c.out_hw, c.out_hw);
     const double flops = 2.0 * c.out_c * c.out_hw * c.out_hw * c.in_c * k * k;
     const double t0 = thread_seconds();

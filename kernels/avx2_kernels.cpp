@@ -1,4 +1,4 @@
-// AVX2 + FMA kernels. Only this file is compiled with -mavx2 -mfma -mf16c; dispatch.cpp calls avx2_kernels()
+// AVX2 + FMA kernels. Only this file is compiled with -mavx2 -mfma; dispatch.cpp calls avx2_kernels()
 // only after CPUID and XGETBV confirm the CPU and OS support it, so the rest of the library runs anywhere.
 //
 // Every kernel computes each output element the same way whatever channel or element range it is given, so
@@ -14,6 +14,7 @@
 #include "kernels/direct_conv.h"
 #include "kernels/isa_tables.h"
 #include "kernels/kernels.h"
+#include "kernels/vector_math.h"
 #include "kernels/winograd.h"
 
 namespace animegan::kernels {
@@ -48,15 +49,13 @@ inline void for_each_vector(size_t begin, size_t end, Op op) {
     if (i < end) op(i, PartialVector(end - i));
 }
 
-// ------------------------------------------------------------------------------ convolutions (direct,
-// Winograd)
+// ----------------------------------------------------------------------------------- vector operations
 //
-// The vector operations the convolution templates of kernels/direct_conv.h and kernels/winograd.h are written
-// in. Direct convolution: 2 vectors of 8 pixels per micro-kernel block (direct_conv.h explains the blocking).
-// Winograd: 8 lanes = 8 consecutive tiles. A tile's columns are 4 floats
-// apart, so the column loads and stores de-interleave with in-lane 4x4 transposes: each 256-bit register
-// pairs tile t in its low half with tile t + 4 in its high half, so the transposed halves come out in tile
-// order.
+// The vector operations the templates of kernels/direct_conv.h, kernels/winograd.h and kernels/vector_math.h
+// are written in. Direct convolution: 2 vectors of 8 pixels per micro-kernel block (direct_conv.h explains
+// the blocking). Winograd: 8 lanes = 8 consecutive tiles. A tile's columns are 4 floats apart, so the column
+// loads and stores de-interleave with in-lane 4x4 transposes: each 256-bit register pairs tile t in its low
+// half with tile t + 4 in its high half, so the transposed halves come out in tile order.
 
 struct Avx2Ops {
     using Vec = __m256;
@@ -72,6 +71,23 @@ struct Avx2Ops {
     static __m256 sub(__m256 a, __m256 b) { return _mm256_sub_ps(a, b); }
     static __m256 mul(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
     static __m256 fmadd(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+    static __m256 fnmadd(__m256 a, __m256 b, __m256 c) { return _mm256_fnmadd_ps(a, b, c); }
+    static __m256 div(__m256 a, __m256 b) { return _mm256_div_ps(a, b); }
+    static __m256 round(__m256 v) {
+        return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    }
+    static __m256 min(__m256 a, __m256 b) { return _mm256_min_ps(a, b); }  // b if either is NaN
+    static __m256 abs(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), v); }
+    static __m256 with_sign_of(__m256 magnitude, __m256 x) {
+        return _mm256_or_ps(magnitude, _mm256_and_ps(x, _mm256_set1_ps(-0.f)));
+    }
+    static __m256 select_below(__m256 x, __m256 limit, __m256 below, __m256 otherwise) {
+        return _mm256_blendv_ps(otherwise, below, _mm256_cmp_ps(x, limit, _CMP_LT_OQ));
+    }
+    static __m256 times_pow2(__m256 p, __m256 n) {
+        const __m256i biased = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+        return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(biased, 23)));
+    }
 
     // Element i of each of r[0..3] into r[i], within each 128-bit half.
     static void transpose_halves(__m256 r[4]) {
@@ -102,15 +118,14 @@ struct Avx2Ops {
         for (int i = 0; i < 4; ++i) _mm256_storeu2_m128(row + 16 + 4 * i, row + 4 * i, tiles[i]);
     }
 
-    // Splits a row of n floats into its even then its odd elements, so stride-2 taps become unit-stride
-    // loads.
+    // Splits a row of n floats into its even then its odd elements: stride-2 taps become unit-stride loads.
     static void deinterleave_row(const float* in, int n, float* out) {
         const int evens = (n + 1) / 2;
         int i = 0;
         for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
             const __m256 a = _mm256_loadu_ps(in + i), b = _mm256_loadu_ps(in + i + kLanes);
-            // Per 128-bit half: a0 a2 b0 b2 | a4 a6 b4 b6, then order the 64-bit pairs 0 2 1 3 (likewise
-            // odd).
+            // Per 128-bit half: a0 a2 b0 b2 | a4 a6 b4 b6, then order the 64-bit pairs 0 2 1 3 (the odd
+            // ones likewise).
             const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
             const __m256 odd = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
             const int order = _MM_SHUFFLE(3, 1, 2, 0);
@@ -188,52 +203,9 @@ void lerp_avx2(const float* a, const float* b, float t, float* out, size_t n) {
     });
 }
 
-inline __m256 poly(__m256 x, __m256 acc, float c) {
-    return _mm256_fmadd_ps(acc, x, _mm256_set1_ps(c));
-}
-
-// exp(x) for x in [-87, 88] (Cephes expf): x = n ln2 + r with |r| <= ln2 / 2, ln2 split in two parts so r is
-// exact enough, a degree-7 polynomial for exp(r), and 2^n built in the exponent bits. About 1 ulp.
-inline __m256 exp_ps(__m256 x) {
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = poly(r, p, 1.3981999507e-3f);
-    p = poly(r, p, 8.3334519073e-3f);
-    p = poly(r, p, 4.1665795894e-2f);
-    p = poly(r, p, 1.6666665459e-1f);
-    p = poly(r, p, 5.0000001201e-1f);
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.f)));
-    const __m256i two_n =
-        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(two_n));
-}
-
-// tanh (Cephes tanhf): an odd polynomial below |x| = 0.625, 1 - 2 / (exp(2|x|) + 1) above, with the sign of x
-// put back. exp's argument is capped at 88, where tanh is already 1 in float; NaN passes through. Checked
-// against double tanh over all 2^32 floats: at most 8.1e-8 absolute error (7.6e-8 relative below 0.625).
-inline __m256 tanh_ps(__m256 x) {
-    const __m256 sign_bit = _mm256_set1_ps(-0.f), one = _mm256_set1_ps(1.f);
-    const __m256 ax = _mm256_andnot_ps(sign_bit, x);
-    const __m256 z = _mm256_mul_ps(ax, ax);
-    __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
-    p = poly(z, p, 2.06390887954e-2f);
-    p = poly(z, p, -5.37397155531e-2f);
-    p = poly(z, p, 1.33314422036e-1f);
-    p = poly(z, p, -3.33332819422e-1f);
-    const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), ax, ax);
-    const __m256 e = exp_ps(_mm256_min_ps(_mm256_set1_ps(88.f), _mm256_add_ps(ax, ax)));  // min keeps a NaN
-    const __m256 large = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.f), _mm256_add_ps(e, one)));
-    const __m256 result =
-        _mm256_blendv_ps(large, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
-    return _mm256_or_ps(result, _mm256_and_ps(x, sign_bit));
-}
-
 void tanh_avx2(float* x, size_t begin, size_t end) {
     for_each_vector(begin, end,
-                    [&](size_t i, auto lanes) { lanes.store(x + i, tanh_ps(lanes.load(x + i))); });
+                    [&](size_t i, auto lanes) { lanes.store(x + i, tanh_ps<Avx2Ops>(lanes.load(x + i))); });
 }
 
 // ---------------------------------------------------------------------------------------- pad, resize
@@ -341,20 +313,20 @@ void resize_bilinear_avx2(const ResizeShape& s, const float* input, float* outpu
 }  // namespace
 
 const KernelTable* avx2_kernels() {
-    static const KernelTable table{"avx2",
-                                   direct_conv2d<Avx2Ops>,
-                                   channel_moments_avx2,
-                                   scale_shift_leaky_relu_avx2,
-                                   pad_avx2,
-                                   resize_bilinear_avx2,
-                                   add_avx2,
-                                   lerp_avx2,
-                                   tanh_avx2,
-                                   scalar_kernels().max_pool_2x2,  // memory-bound and tiny in BlazeFace
-                                   winograd_weight_floats,
-                                   winograd_transform_weights,
-                                   winograd_scratch_floats,
-                                   conv_winograd<Avx2Ops>};
+    static const KernelTable table = [] {
+        KernelTable t = scalar_kernels();  // max_pool_2x2 stays scalar: memory-bound and tiny in BlazeFace
+        t.isa = "avx2";
+        t.conv2d = direct_conv2d<Avx2Ops>;
+        t.channel_moments = channel_moments_avx2;
+        t.scale_shift_leaky_relu = scale_shift_leaky_relu_avx2;
+        t.pad = pad_avx2;
+        t.resize_bilinear = resize_bilinear_avx2;
+        t.add = add_avx2;
+        t.lerp = lerp_avx2;
+        t.tanh = tanh_avx2;
+        t.conv_winograd = conv_winograd<Avx2Ops>;
+        return t;
+    }();
     return &table;
 }
 

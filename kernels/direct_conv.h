@@ -43,11 +43,10 @@ namespace {
 // What Ops provides:
 //   using Vec; kLanes (floats per Vec); kBlockVectors (Vecs of pixels per micro-kernel block)
 //   struct FullVector { Vec load(const float*) const; void store(float*, Vec) const; }
-//   struct PartialVector { explicit PartialVector(size_t lanes); load; store }  (the first `lanes` lanes
-//   only;
-//       the others read as 0 and are not written)
+//   struct PartialVector { explicit PartialVector(size_t lanes); load; store }: the first `lanes` lanes
+//       only; the others read as 0 and are not written
 //   static Vec broadcast(const float*); static Vec set1(float); static Vec fmadd(Vec a, Vec b, Vec c) (a*b+c)
-//   static void deinterleave_row(const float* in, int n, float* out)  (even elements, then odd ones)
+//   static void deinterleave_row(const float* in, int n, float* out): even elements, then odd ones
 //   static void prefetch(const float*)
 constexpr int kPackFloats = 6144;  // packed input tile: 24 KiB
 constexpr int kMaxBlock = 6;       // output channels per micro-kernel block
@@ -129,8 +128,8 @@ constexpr std::array<TileFn, sizeof...(I)> tile_fns(std::index_sequence<I...>) {
 }
 
 // Tile geometry for a shape: output columns per tile and input channels per packed chunk, such that
-// channels * K * ((columns - 1) * S + K) <= kPackFloats (for the supported kernels one channel of a
-// kTileColumns tile always fits). Chunks are balanced in size; when one chunk holds every channel (depthwise,
+// channels * K * ((columns - 1) * S + K) <= kPackFloats (conv_direct asserts that one channel of a
+// kTileColumns tile fits). Chunks are balanced in size; when one chunk holds every channel (depthwise,
 // the 3-channel first layer) the tile widens to fill the buffer. Depends only on the kernel, stride and
 // channel count, so a band of rows is tiled like the whole plane.
 struct TileShape {

@@ -1,5 +1,5 @@
 // Chooses the kernel table once per process. CPU features come from CPUID *and* XGETBV: a CPU can report
-// AVX-512 while the OS does not save the zmm registers, and then those instructions fault.
+// AVX2 while the OS does not save the ymm registers, and then those instructions fault.
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -15,29 +15,22 @@
 namespace animegan::kernels {
 namespace {
 
-struct CpuFeatures {
-    bool avx2_fma = false;
-    bool avx512 = false;  // F + BW + DQ + VL, with the OS saving opmask and zmm state
-};
-
-CpuFeatures detect_cpu() {
-    CpuFeatures f;
+// AVX2 and FMA, with the OS saving the xmm and ymm state.
+bool cpu_runs_avx2_fma() {
 #if defined(__x86_64__) || defined(__i386__)
     unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
     const bool fma = ecx & (1u << 12), osxsave = ecx & (1u << 27), avx = ecx & (1u << 28);
-    if (!(osxsave && avx)) return f;
+    if (!(osxsave && avx)) return false;
     unsigned xcr0_lo, xcr0_hi;
     __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
     const bool os_saves_ymm = (xcr0_lo & 0x6) == 0x6;
-    const bool os_saves_zmm = (xcr0_lo & 0xe6) == 0xe6;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return f;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
     const bool avx2 = ebx & (1u << 5);
-    const bool avx512 = (ebx & (1u << 16)) && (ebx & (1u << 17)) && (ebx & (1u << 30)) && (ebx & (1u << 31));
-    f.avx2_fma = os_saves_ymm && avx2 && fma;
-    f.avx512 = f.avx2_fma && os_saves_zmm && avx512;
+    return os_saves_ymm && avx2 && fma;
+#else
+    return false;
 #endif
-    return f;
 }
 
 const KernelTable& choose_table() {
@@ -57,16 +50,14 @@ const KernelTable& choose_table() {
 }  // namespace
 
 int available_kernel_tables(const KernelTable** tables, int capacity) {
-    static const CpuFeatures cpu = detect_cpu();
+    static const bool avx2_fma = cpu_runs_avx2_fma();
     int count = 0;
     auto add = [&](const KernelTable* t) {
         if (t && count < capacity) tables[count++] = t;
     };
     add(&scalar_kernels());
-    if (cpu.avx2_fma) add(avx2_kernels());
-    if (cpu.avx512) add(avx512_kernels());
+    if (avx2_fma) add(avx2_kernels());
     add(neon_kernels());
-    (void)cpu;
     return count;
 }
 

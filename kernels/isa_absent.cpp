@@ -8,11 +8,6 @@ const KernelTable* avx2_kernels() {
     return nullptr;
 }
 #endif
-#ifndef ANIMEGAN_HAVE_AVX512
-const KernelTable* avx512_kernels() {
-    return nullptr;
-}
-#endif
 #ifndef ANIMEGAN_HAVE_NEON
 const KernelTable* neon_kernels() {
     return nullptr;

@@ -42,8 +42,10 @@ struct ResizeShape {
     ResizeMode mode;
 };
 
+// One function per slot. Each SIMD table starts as a copy of the scalar one and replaces the slots it has a
+// variant for (by name, in its source file), so a slot it leaves alone runs the scalar loops.
 struct KernelTable {
-    const char* isa;  // "scalar", "avx2", "avx512", "neon"
+    const char* isa;  // "scalar", "avx2", "neon"
 
     // output[oc] = bias[oc] (or 0) + sum over the group's input channels and taps, for oc in [oc_begin,
     // oc_end). weight is [out_channels, in_channels / groups, kernel_h, kernel_w]; bias may be null.
@@ -82,26 +84,32 @@ struct KernelTable {
 
     // Winograd convolution for dense (groups = 1) stride-1 convolutions with 3x3 kernels (F(4x4, 3x3): 4x
     // fewer multiply-adds than conv2d) and 7x7 kernels (F(2x2, 7x7): 3.1x fewer), at some 10x conv2d's
-    // rounding error (kernels/winograd.h). The weights are transformed once, by the same table, into
-    // winograd_weight_floats floats; each call needs winograd_scratch_floats(shape) floats of scratch of its
-    // own (one per thread). Otherwise conv_winograd is conv2d: same padded input, shape and channel range.
-    // Null in a table without it.
-    size_t (*winograd_weight_floats)(int kernel, int out_channels, int in_channels);
-    void (*winograd_transform_weights)(int kernel, const float* weight, int out_channels, int in_channels,
-                                       float* transformed);
-    size_t (*winograd_scratch_floats)(const ConvShape& shape);
+    // rounding error (kernels/winograd.h). It reads weights transformed once by winograd_transform_weights
+    // (below) and needs winograd_scratch_floats(shape) floats of scratch of its own (one per thread).
+    // Otherwise conv_winograd is conv2d: same padded input, shape and channel range.
     void (*conv_winograd)(const ConvShape& shape, const float* input, const float* transformed,
                           const float* bias, float* output, int oc_begin, int oc_end, float* scratch);
 };
 
-// The scalar reference: plain C++ loops, the test oracle and the fallback on every CPU.
+// The Winograd convolution's ISA-independent parts (kernels/winograd.cpp), the same for every table, so
+// weights transformed once suit whichever table runs. kernel is 3 or 7.
+size_t winograd_weight_floats(int kernel, int out_channels, int in_channels);
+// weight [out_channels][in_channels][kernel][kernel] -> winograd_weight_floats floats, computed in double
+// and rounded once.
+void winograd_transform_weights(int kernel, const float* weight, int out_channels, int in_channels,
+                                float* transformed);
+size_t winograd_scratch_floats(const ConvShape& shape);
+
+// The scalar reference: plain C++ loops, the fallback on every CPU and the base every SIMD table starts from.
+// The tests hold every table, this one included, to naive loops written from the definitions
+// (tests/test_kernels.cpp).
 const KernelTable& scalar_kernels();
 
 // Every table this build contains that the running CPU can execute, scalar first.
 int available_kernel_tables(const KernelTable** tables, int capacity);
 
 // The table in use: chosen once, on first call, as the best available one, unless the environment variable
-// ANIMEGAN_ISA names another (scalar, avx2, avx512, neon); naming one the CPU lacks is an error at start-up.
+// ANIMEGAN_ISA names another (scalar, avx2, neon); naming one the CPU lacks is an error at start-up.
 const KernelTable& active_kernels();
 
 }  // namespace animegan::kernels

@@ -13,6 +13,7 @@
 #include "kernels/direct_conv.h"
 #include "kernels/isa_tables.h"
 #include "kernels/kernels.h"
+#include "kernels/vector_math.h"
 #include "kernels/winograd.h"
 
 namespace animegan::kernels {
@@ -51,6 +52,78 @@ inline void for_each_vector(size_t begin, size_t end, Op op) {
     for (; i + kLanes <= end; i += kLanes) op(i, FullVector{});
     if (i < end) op(i, PartialVector(end - i));
 }
+
+// ----------------------------------------------------------------------------------- vector operations
+//
+// The vector operations the templates of kernels/direct_conv.h, kernels/winograd.h and kernels/vector_math.h
+// are written in. Direct convolution: 4 vectors of 4 pixels per micro-kernel block, so 6 x 4 accumulators, 4
+// vector and 6 broadcast loads per 24 FMAs, and 29 of the 32 registers live. Winograd: 4 lanes = 4
+// consecutive tiles; a tile's columns are 4 floats apart, which is exactly what the de-interleaving ld4 / st4
+// instructions handle.
+
+struct NeonOps {
+    using Vec = float32x4_t;
+    static constexpr int kLanes = 4;
+    static constexpr int kBlockVectors = 4;
+    using FullVector = animegan::kernels::FullVector;
+    using PartialVector = animegan::kernels::PartialVector;
+    static float32x4_t load(const float* p) { return vld1q_f32(p); }
+    static void store(float* p, float32x4_t v) { vst1q_f32(p, v); }
+    static float32x4_t broadcast(const float* p) { return vld1q_dup_f32(p); }
+    static float32x4_t set1(float v) { return vdupq_n_f32(v); }
+    static float32x4_t add(float32x4_t a, float32x4_t b) { return vaddq_f32(a, b); }
+    static float32x4_t sub(float32x4_t a, float32x4_t b) { return vsubq_f32(a, b); }
+    static float32x4_t mul(float32x4_t a, float32x4_t b) { return vmulq_f32(a, b); }
+    static float32x4_t fmadd(float32x4_t a, float32x4_t b, float32x4_t c) { return vfmaq_f32(c, a, b); }
+    static float32x4_t fnmadd(float32x4_t a, float32x4_t b, float32x4_t c) { return vfmsq_f32(c, a, b); }
+    static float32x4_t div(float32x4_t a, float32x4_t b) { return vdivq_f32(a, b); }
+    static float32x4_t round(float32x4_t v) { return vrndnq_f32(v); }
+    static float32x4_t min(float32x4_t a, float32x4_t b) { return vminq_f32(a, b); }  // NaN if either is
+    static float32x4_t abs(float32x4_t v) { return vabsq_f32(v); }
+    static float32x4_t with_sign_of(float32x4_t magnitude, float32x4_t x) {
+        const uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(x), vdupq_n_u32(0x80000000u));
+        return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(magnitude), sign));
+    }
+    static float32x4_t select_below(float32x4_t x, float32x4_t limit, float32x4_t below,
+                                    float32x4_t otherwise) {
+        return vbslq_f32(vcltq_f32(x, limit), below, otherwise);
+    }
+    static float32x4_t times_pow2(float32x4_t p, float32x4_t n) {
+        const int32x4_t biased = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
+        return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(biased, 23)));
+    }
+
+    static void load_tile_columns(const float* row, float32x4_t columns[6]) {
+        const float32x4x4_t first = vld4q_f32(row);
+        const float32x4x4_t next = vld4q_f32(row + 4);  // columns 4..5 are the next tile's 0..1
+        for (int i = 0; i < 4; ++i) columns[i] = first.val[i];
+        columns[4] = next.val[0];
+        columns[5] = next.val[1];
+    }
+
+    static void store_tile_columns(float* row, const float32x4_t columns[4]) {
+        vst4q_f32(row, float32x4x4_t{{columns[0], columns[1], columns[2], columns[3]}});
+    }
+
+    // Splits a row of n floats into its even then its odd elements: stride-2 taps become unit-stride loads.
+    static void deinterleave_row(const float* in, int n, float* out) {
+        const int evens = (n + 1) / 2;
+        int i = 0;
+        for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+            const float32x4x2_t pair = vld2q_f32(in + i);
+            vst1q_f32(out + i / 2, pair.val[0]);
+            vst1q_f32(out + evens + i / 2, pair.val[1]);
+        }
+        for (; i < n; ++i) out[i % 2 * evens + i / 2] = in[i];
+    }
+
+    static void prefetch(const float* p) { __builtin_prefetch(p, 0, 3); }
+
+    // row[2t] = lane t of even, row[2t + 1] = lane t of odd.
+    static void store_interleaved2(float* row, float32x4_t even, float32x4_t odd) {
+        vst2q_f32(row, float32x4x2_t{{even, odd}});
+    }
+};
 
 // ------------------------------------------------------------------------------------- elementwise ops
 
@@ -101,129 +174,29 @@ void lerp_neon(const float* a, const float* b, float t, float* out, size_t n) {
     });
 }
 
-inline float32x4_t poly(float32x4_t x, float32x4_t acc, float c) {
-    return vfmaq_f32(vdupq_n_f32(c), acc, x);
-}
-
-// exp(x) for x in [-87, 88] (Cephes expf, as in the AVX2 kernels): x = n ln2 + r with |r| <= ln2 / 2, ln2
-// split in two parts so r is exact enough, a degree-7 polynomial for exp(r), and 2^n built in the exponent
-// bits. About 1 ulp.
-inline float32x4_t exp_ps(float32x4_t x) {
-    const float32x4_t n = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));
-    float32x4_t r = vfmsq_n_f32(x, n, 0.693359375f);
-    r = vfmsq_n_f32(r, n, -2.12194440e-4f);
-    float32x4_t p = vdupq_n_f32(1.9875691500e-4f);
-    p = poly(r, p, 1.3981999507e-3f);
-    p = poly(r, p, 8.3334519073e-3f);
-    p = poly(r, p, 4.1665795894e-2f);
-    p = poly(r, p, 1.6666665459e-1f);
-    p = poly(r, p, 5.0000001201e-1f);
-    p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.f)), p, vmulq_f32(r, r));
-    const int32x4_t two_n = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
-    return vmulq_f32(p, vreinterpretq_f32_s32(two_n));
-}
-
-// tanh (Cephes tanhf): an odd polynomial below |x| = 0.625, 1 - 2 / (exp(2|x|) + 1) above, with the sign of x
-// put back. exp's argument is capped at 88, where tanh is already 1 in float; vminq returns NaN for a NaN
-// operand, so NaN passes through.
-inline float32x4_t tanh_ps(float32x4_t x) {
-    const float32x4_t one = vdupq_n_f32(1.f);
-    const float32x4_t ax = vabsq_f32(x);
-    const float32x4_t z = vmulq_f32(ax, ax);
-    float32x4_t p = vdupq_n_f32(-5.70498872745e-3f);
-    p = poly(z, p, 2.06390887954e-2f);
-    p = poly(z, p, -5.37397155531e-2f);
-    p = poly(z, p, 1.33314422036e-1f);
-    p = poly(z, p, -3.33332819422e-1f);
-    const float32x4_t small = vfmaq_f32(ax, vmulq_f32(p, z), ax);
-    const float32x4_t e = exp_ps(vminq_f32(vdupq_n_f32(88.f), vaddq_f32(ax, ax)));
-    const float32x4_t large = vsubq_f32(one, vdivq_f32(vdupq_n_f32(2.f), vaddq_f32(e, one)));
-    const float32x4_t result = vbslq_f32(vcltq_f32(ax, vdupq_n_f32(0.625f)), small, large);
-    const uint32x4_t sign_bit = vdupq_n_u32(0x80000000u);
-    return vreinterpretq_f32_u32(
-        vorrq_u32(vreinterpretq_u32_f32(result), vandq_u32(vreinterpretq_u32_f32(x), sign_bit)));
-}
-
 void tanh_neon(float* x, size_t begin, size_t end) {
     for_each_vector(begin, end,
-                    [&](size_t i, auto lanes) { lanes.store(x + i, tanh_ps(lanes.load(x + i))); });
+                    [&](size_t i, auto lanes) { lanes.store(x + i, tanh_ps<NeonOps>(lanes.load(x + i))); });
 }
-
-// ------------------------------------------------------------------------------ convolutions (direct,
-// Winograd)
-//
-// The vector operations the convolution templates of kernels/direct_conv.h and kernels/winograd.h are written
-// in. Direct convolution: 4 vectors of 4 pixels per micro-kernel block, so 6 x 4 accumulators, 4 vector and 6
-// broadcast loads per 24 FMAs, and 29 of the 32 registers live. Winograd: 4 lanes = 4 consecutive tiles; a
-// tile's columns are 4 floats apart, which is exactly what the de-interleaving ld4 / st4 instructions handle.
-
-struct NeonOps {
-    using Vec = float32x4_t;
-    static constexpr int kLanes = 4;
-    static constexpr int kBlockVectors = 4;
-    using FullVector = animegan::kernels::FullVector;
-    using PartialVector = animegan::kernels::PartialVector;
-    static float32x4_t load(const float* p) { return vld1q_f32(p); }
-    static void store(float* p, float32x4_t v) { vst1q_f32(p, v); }
-    static float32x4_t broadcast(const float* p) { return vld1q_dup_f32(p); }
-    static float32x4_t set1(float v) { return vdupq_n_f32(v); }
-    static float32x4_t add(float32x4_t a, float32x4_t b) { return vaddq_f32(a, b); }
-    static float32x4_t sub(float32x4_t a, float32x4_t b) { return vsubq_f32(a, b); }
-    static float32x4_t mul(float32x4_t a, float32x4_t b) { return vmulq_f32(a, b); }
-    static float32x4_t fmadd(float32x4_t a, float32x4_t b, float32x4_t c) { return vfmaq_f32(c, a, b); }
-
-    static void load_tile_columns(const float* row, float32x4_t columns[6]) {
-        const float32x4x4_t first = vld4q_f32(row);
-        const float32x4x4_t next = vld4q_f32(row + 4);  // columns 4..5 are the next tile's 0..1
-        for (int i = 0; i < 4; ++i) columns[i] = first.val[i];
-        columns[4] = next.val[0];
-        columns[5] = next.val[1];
-    }
-
-    static void store_tile_columns(float* row, const float32x4_t columns[4]) {
-        vst4q_f32(row, float32x4x4_t{{columns[0], columns[1], columns[2], columns[3]}});
-    }
-
-    // Splits a row of n floats into its even then its odd elements, so stride-2 taps become unit-stride
-    // loads.
-    static void deinterleave_row(const float* in, int n, float* out) {
-        const int evens = (n + 1) / 2;
-        int i = 0;
-        for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
-            const float32x4x2_t pair = vld2q_f32(in + i);
-            vst1q_f32(out + i / 2, pair.val[0]);
-            vst1q_f32(out + evens + i / 2, pair.val[1]);
-        }
-        for (; i < n; ++i) out[i % 2 * evens + i / 2] = in[i];
-    }
-
-    static void prefetch(const float* p) { __builtin_prefetch(p, 0, 3); }
-
-    // row[2t] = lane t of even, row[2t + 1] = lane t of odd.
-    static void store_interleaved2(float* row, float32x4_t even, float32x4_t odd) {
-        vst2q_f32(row, float32x4x2_t{{even, odd}});
-    }
-};
 
 }  // namespace
 
 const KernelTable* neon_kernels() {
-    // The generator pads and resizes inside its fused convolution input, and max pooling is tiny in
-    // BlazeFace, so those three keep the scalar loops.
-    static const KernelTable table{"neon",
-                                   direct_conv2d<NeonOps>,
-                                   channel_moments_neon,
-                                   scale_shift_leaky_relu_neon,
-                                   scalar_kernels().pad,
-                                   scalar_kernels().resize_bilinear,
-                                   add_neon,
-                                   lerp_neon,
-                                   tanh_neon,
-                                   scalar_kernels().max_pool_2x2,
-                                   winograd_weight_floats,
-                                   winograd_transform_weights,
-                                   winograd_scratch_floats,
-                                   conv_winograd<NeonOps>};
+    static const KernelTable table = [] {
+        // pad, resize_bilinear and max_pool_2x2 stay scalar: no NEON variant has been written. The fused
+        // convolution's gather calls resize_bilinear for the generator's upsampled inputs (a row block at a
+        // time), so that one would pay; pad serves only ops::pad, and max pooling is tiny in BlazeFace.
+        KernelTable t = scalar_kernels();
+        t.isa = "neon";
+        t.conv2d = direct_conv2d<NeonOps>;
+        t.channel_moments = channel_moments_neon;
+        t.scale_shift_leaky_relu = scale_shift_leaky_relu_neon;
+        t.add = add_neon;
+        t.lerp = lerp_neon;
+        t.tanh = tanh_neon;
+        t.conv_winograd = conv_winograd<NeonOps>;
+        return t;
+    }();
     return &table;
 }
 

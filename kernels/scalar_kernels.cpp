@@ -1,6 +1,6 @@
 // Scalar reference kernels: the simplest correct loops, written so a compiler can still vectorize the
-// unit-stride inner loops. They are the oracle the SIMD variants are tested against and the fallback on any
-// CPU.
+// unit-stride inner loops. They are the fallback on any CPU, and every SIMD table starts as a copy of this
+// one.
 #include <algorithm>
 #include <cmath>
 
@@ -136,20 +136,21 @@ void max_pool_2x2_scalar(int height, int width, const float* input, float* outpu
 }  // namespace
 
 const KernelTable& scalar_kernels() {
-    static const KernelTable table{"scalar",
-                                   conv2d_scalar,
-                                   channel_moments_scalar,
-                                   scale_shift_leaky_relu_scalar,
-                                   pad_scalar,
-                                   resize_bilinear_scalar,
-                                   add_scalar,
-                                   lerp_scalar,
-                                   tanh_scalar,
-                                   max_pool_2x2_scalar,
-                                   winograd_weight_floats,
-                                   winograd_transform_weights,
-                                   winograd_scratch_floats,
-                                   conv_winograd<ScalarWinogradOps>};
+    static const KernelTable table = [] {
+        KernelTable t{};  // value-initialized: a slot left out stays null, which the tests catch
+        t.isa = "scalar";
+        t.conv2d = conv2d_scalar;
+        t.channel_moments = channel_moments_scalar;
+        t.scale_shift_leaky_relu = scale_shift_leaky_relu_scalar;
+        t.pad = pad_scalar;
+        t.resize_bilinear = resize_bilinear_scalar;
+        t.add = add_scalar;
+        t.lerp = lerp_scalar;
+        t.tanh = tanh_scalar;
+        t.max_pool_2x2 = max_pool_2x2_scalar;
+        t.conv_winograd = conv_winograd<ScalarWinogradOps>;
+        return t;
+    }();
     return table;
 }
 

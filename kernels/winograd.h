@@ -47,12 +47,8 @@ constexpr int winograd_row_floats(int tile) {
     return tile * kWinogradMaxTileBlock + 8;
 }
 
-// The ISA-independent parts (winograd.cpp), shared by every table. kernel is 3 or 7.
-size_t winograd_weight_floats(int kernel, int out_channels, int in_channels);
-// weight [out_channels][in_channels][kernel][kernel] -> U, computed in double and rounded once.
-void winograd_transform_weights(int kernel, const float* weight, int out_channels, int in_channels,
-                                float* transformed);
-size_t winograd_scratch_floats(const ConvShape& shape);
+// The ISA-independent parts, the weight transform (U) and the buffer sizes, are declared in kernels.h and
+// defined in winograd.cpp.
 
 // The kernel is a template over a small struct of vector operations, instantiated by each ISA's source file.
 // An unnamed namespace gives every such file its own copy compiled with its own flags: a shared inline

@@ -160,9 +160,9 @@ TEST_SUITE("kernels") {
                 const auto in = random_floats(size_t(c.in_c) * in_h * in_w, rng);
                 const auto w = random_floats(size_t(c.out_c) * c.in_c * k * k, rng);
                 const auto b = random_floats(c.out_c, rng);
-                std::vector<float> transformed(t->winograd_weight_floats(k, c.out_c, c.in_c), NAN);
-                t->winograd_transform_weights(k, w.data(), c.out_c, c.in_c, transformed.data());
-                std::vector<float> scratch(t->winograd_scratch_floats(s), NAN);
+                std::vector<float> transformed(winograd_weight_floats(k, c.out_c, c.in_c), NAN);
+                winograd_transform_weights(k, w.data(), c.out_c, c.in_c, transformed.data());
+                std::vector<float> scratch(winograd_scratch_floats(s), NAN);
                 std::vector<float> out(size_t(c.out_c) * s.out_plane(), NAN);
                 // Three calls over split channel ranges, as the engine could make from three threads.
                 const int split[] = {0, c.out_c / 3, 2 * c.out_c / 3 + 1, c.out_c};

@@ -156,10 +156,9 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
     const bool winograd = conv.winograd_weight && ctx.kernels.conv_winograd;
     const size_t band_in_floats = size_t(raw.channels()) * max_in_rows * padded_w;
     const size_t winograd_floats =
-        winograd
-            ? ctx.kernels.winograd_scratch_floats({raw.channels(), max_in_rows, padded_w, conv.out_channels,
-                                                   kBandRows, out_w, conv.kernel, conv.kernel, 1, 1})
-            : 0;
+        winograd ? kernels::winograd_scratch_floats({raw.channels(), max_in_rows, padded_w, conv.out_channels,
+                                                     kBandRows, out_w, conv.kernel, conv.kernel, 1, 1})
+                 : 0;
     ctx.conv_scratch.resize(std::max(ctx.conv_scratch.size(), size_t(ctx.threads.size())));
     ctx.threads.parallel_tasks(size_t(bands), [&](int thread, size_t band) {
         ConvScratch& mine = ctx.conv_scratch[size_t(thread)];

@@ -97,8 +97,8 @@ class Generator {
     std::unique_ptr<Impl> impl_;
 };
 
-// Instruction set of the kernels in use ("scalar", "avx2", "avx512", "neon"): the best this CPU runs, or the
-// one named by the ANIMEGAN_ISA environment variable.
+// Instruction set of the kernels in use ("scalar", "avx2", "neon"): the best this CPU runs, or the one named
+// by the ANIMEGAN_ISA environment variable.
 const char* kernels_isa();
 
 Tensor image_to_tensor(const Image& image);   // [3, H, W] in [-1, 1]

@@ -79,8 +79,8 @@ struct Generator::Impl {
             if (l.has_bias) l.bias = binder.bind(*spec++);
             if (winograd_pays(l) && table.conv_winograd) {
                 std::vector<float>& w =
-                    winograd_weights.emplace_back(table.winograd_weight_floats(l.kernel, l.out, l.in));
-                table.winograd_transform_weights(l.kernel, l.weight, l.out, l.in, w.data());
+                    winograd_weights.emplace_back(kernels::winograd_weight_floats(l.kernel, l.out, l.in));
+                kernels::winograd_transform_weights(l.kernel, l.weight, l.out, l.in, w.data());
                 l.winograd_weight = w.data();
                 file.evict(*file.find(l.name + ".weight"));  // only the transformed copy is read from now on
             }
