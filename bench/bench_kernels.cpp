@@ -1,10 +1,10 @@
-// Kernel benchmarks on the generator's real layer shapes at a 512x512 input, for every kernel table this CPU
-// runs. Each benchmark is one single-threaded kernel call over the whole channel range, named like
-// `conv3x3_s1/128x128_c128_k128/avx2` (output size, input and output channels, table). Convolutions report
-// GFLOP/s (2 * MACs / time) and peak%, their share of the FMA peak of one core measured at start-up in this
-// binary per instruction set; the memory-bound kernels report bytes/s (bytes read plus written). The dense
-// 3x3 and 7x7 stride-1 convolutions also run through Winograd, as `winograd_effective_conv3x3_s1/...`, rated
-// by the direct convolution's FLOPs (see bench_winograd).
+// Kernel benchmarks on the generator's real layer shapes at a 512x512 input (and BlazeFace's 5x5 stem), for
+// every kernel table this CPU runs. Each benchmark is one single-threaded kernel call over the whole channel
+// range, named like `conv3x3_s1/128x128_c128_k128/avx2` (output size, input and output channels, table).
+// Convolutions report GFLOP/s (2 * MACs / time) and peak%, their share of the FMA peak of one core measured
+// at start-up in this binary per instruction set; the memory-bound kernels report bytes/s (bytes read plus
+// written). The dense 3x3 and 7x7 stride-1 convolutions also run through Winograd, as
+// `winograd_effective_conv3x3_s1/...`, rated by the direct convolution's FLOPs (see bench_winograd).
 //
 //   animegan_bench --benchmark_min_time=0.2 --benchmark_filter=/avx2
 //   animegan_bench --benchmark_format=json --benchmark_out=kernels.json
@@ -251,8 +251,9 @@ void bench_tanh(benchmark::State& state, const KernelTable* table) {
     state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(2 * x.size() * sizeof(float)));
 }
 
-// The generator's convolutions at a 512x512 input, in network order. The inverted residual blocks of block C
-// appear twice: the first (128 -> 256 channels, bottleneck 256) and the three others (bottleneck 512).
+// The generator's convolutions at a 512x512 input, in network order, then the face detector's stem. The
+// inverted residual blocks of block C appear twice: the first (128 -> 256 channels, bottleneck 256) and the
+// three others (bottleneck 512).
 // clang-format off
 const Conv kConvs[] = {
     {"conv", 512, 3, 32, 7, 1, false},     // block A
@@ -272,6 +273,7 @@ const Conv kConvs[] = {
     {"conv", 512, 64, 64, 3, 1, false},
     {"conv", 512, 64, 32, 7, 1, false},
     {"conv", 512, 32, 3, 1, 1, false},     // output layer
+    {"conv", 64, 3, 24, 5, 2, true},       // BlazeFace's stem: 128x128 input padded TF-SAME to 131x131
 };
 // clang-format on
 

@@ -208,27 +208,35 @@ void conv_direct(const ConvShape& s, const float* input, const float* weight, co
     }
 }
 
-// KernelTable::conv2d for an ISA: the network's kernel sizes and strides run direct_conv, any other shape the
-// scalar reference.
+using ConvFn = void (*)(const ConvShape&, const float* input, const float* weight, const float* bias,
+                        float* output, int oc_begin, int oc_end);
+
+// conv_direct for square odd kernels K = 1, 3, ..., 2 * sizeof...(I) - 1 at stride 1 and 2, indexed by
+// [K / 2][stride - 1].
+template <typename Ops, size_t... I>
+constexpr std::array<std::array<ConvFn, 2>, sizeof...(I)> odd_kernel_fns(std::index_sequence<I...>) {
+    return {{{conv_direct<Ops, 2 * int(I) + 1, 1>, conv_direct<Ops, 2 * int(I) + 1, 2>}...}};
+}
+
+constexpr int kMaxDirectKernel = 7;
+
+// KernelTable::conv2d for an ISA: square odd kernels up to kMaxDirectKernel at stride 1 or 2 run direct_conv
+// (the generator's 1x1, 3x3 and 7x7 layers, BlazeFace's 5x5 stem), any other shape the scalar reference.
 template <typename Ops>
 void direct_conv2d(const ConvShape& s, const float* input, const float* weight, const float* bias,
                    float* output, int oc_begin, int oc_end) {
+    static constexpr auto kByKernel =
+        odd_kernel_fns<Ops>(std::make_index_sequence<(kMaxDirectKernel + 1) / 2>());
     const int k = s.kernel_h;
-    if (s.kernel_w == k) {
-        if (k == 1 && s.stride == 1) {
-            const int pixels = s.out_height * s.out_width;
-            const ConvShape flat{s.in_channels, 1, pixels, s.out_channels, 1, pixels, 1, 1, 1, s.groups,
-                                 s.out_plane()};
-            return conv_direct<Ops, 1, 1>(flat, input, weight, bias, output, oc_begin, oc_end);
-        }
-        if (k == 3 && s.stride == 1)
-            return conv_direct<Ops, 3, 1>(s, input, weight, bias, output, oc_begin, oc_end);
-        if (k == 3 && s.stride == 2)
-            return conv_direct<Ops, 3, 2>(s, input, weight, bias, output, oc_begin, oc_end);
-        if (k == 7 && s.stride == 1)
-            return conv_direct<Ops, 7, 1>(s, input, weight, bias, output, oc_begin, oc_end);
+    if (s.kernel_w != k || k % 2 == 0 || k > kMaxDirectKernel || (s.stride != 1 && s.stride != 2))
+        return scalar_kernels().conv2d(s, input, weight, bias, output, oc_begin, oc_end);
+    if (k == 1 && s.stride == 1) {
+        const int pixels = s.out_height * s.out_width;
+        const ConvShape flat{s.in_channels, 1, pixels, s.out_channels, 1, pixels, 1, 1, 1, s.groups,
+                             s.out_plane()};
+        return conv_direct<Ops, 1, 1>(flat, input, weight, bias, output, oc_begin, oc_end);
     }
-    scalar_kernels().conv2d(s, input, weight, bias, output, oc_begin, oc_end);
+    kByKernel[k / 2][s.stride - 1](s, input, weight, bias, output, oc_begin, oc_end);
 }
 
 }  // namespace

@@ -48,7 +48,9 @@ struct KernelTable {
     const char* isa;  // "scalar", "avx2", "neon"
 
     // output[oc] = bias[oc] (or 0) + sum over the group's input channels and taps, for oc in [oc_begin,
-    // oc_end). weight is [out_channels, in_channels / groups, kernel_h, kernel_w]; bias may be null.
+    // oc_end). weight is [out_channels, in_channels / groups, kernel_h, kernel_w]; bias may be null. The SIMD
+    // tables run square odd kernels up to 7x7 at stride 1 or 2 as a register-blocked direct convolution
+    // (kernels/direct_conv.h); any other shape goes to the scalar loops.
     void (*conv2d)(const ConvShape& shape, const float* input, const float* weight, const float* bias,
                    float* output, int oc_begin, int oc_end);
 
