@@ -1,6 +1,7 @@
 // Every kernel table this CPU can run (scalar, and the SIMD ones) against naive loops written from the
 // definitions, over a grid of shapes chosen to hit edges: odd sizes, one channel, stride 2, depthwise and
-// grouped convolutions, every pad mode with asymmetric padding, up- and downsampling.
+// grouped convolutions, every pad mode with asymmetric padding, up- and downsampling. The window kernels
+// (convolutions, Winograd, pooling) go through tests/test_support.h's ConvTester.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,8 +12,13 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "tests/test_support.h"
 
 using namespace animegan::kernels;
+using animegan::testing::ConvTester;
+using animegan::testing::ConvTestShape;
+using animegan::testing::ErrorBound;
+using animegan::testing::random_floats;
 
 namespace {
 
@@ -20,13 +26,6 @@ std::vector<const KernelTable*> all_tables() {
     const KernelTable* tables[8];
     const int n = available_kernel_tables(tables, 8);
     return std::vector<const KernelTable*>(tables, tables + n);
-}
-
-std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
 }
 
 // |got - want| <= atol + rtol * |want| everywhere; reports the first failure.
@@ -41,31 +40,26 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
     }
 }
 
-std::vector<double> naive_conv(const ConvShape& s, const std::vector<float>& in, const std::vector<float>& w,
-                               const float* bias) {
-    std::vector<double> out(size_t(s.out_channels) * s.out_height * s.out_width);
-    const int ipg = s.in_channels / s.groups, opg = s.out_channels / s.groups;
-    for (int oc = 0; oc < s.out_channels; ++oc)
-        for (int oy = 0; oy < s.out_height; ++oy)
-            for (int ox = 0; ox < s.out_width; ++ox) {
-                double acc = bias ? bias[oc] : 0.0;
-                for (int i = 0; i < ipg; ++i)
-                    for (int ky = 0; ky < s.kernel_h; ++ky)
-                        for (int kx = 0; kx < s.kernel_w; ++kx) {
-                            const int ic = oc / opg * ipg + i;
-                            acc += double(w[((size_t(oc) * ipg + i) * s.kernel_h + ky) * s.kernel_w + kx]) *
-                                   in[(size_t(ic) * s.in_height + oy * s.stride + ky) * s.in_width +
-                                      ox * s.stride + kx];
-                        }
-                out[(size_t(oc) * s.out_height + oy) * s.out_width + ox] = acc;
-            }
-    return out;
+// A direct convolution's rounding error: each output is bias + a chain of float multiply-adds, so it grows
+// with the number of terms; 1e-4 + 1e-5 |want| covers the largest shapes here (1568 terms, outputs up to ~10)
+// with room to spare.
+constexpr ErrorBound kConvBound{1e-4, 1e-5};
+
+double check_conv2d(const KernelTable& t, const ConvTestShape& shape, std::mt19937& rng) {
+    const ConvTester tester(shape, rng);
+    const ConvShape s = shape.conv_shape();
+    return tester.check(
+        std::string(t.isa) + " conv2d",
+        [&](int begin, int end, float* out) {
+            t.conv2d(s, tester.input().data(), tester.weight().data(), tester.bias(), out, begin, end);
+        },
+        kConvBound);
 }
 
 }  // namespace
 
 TEST_SUITE("kernels") {
-    TEST_CASE("the scalar table is always available and first") {
+    TEST_CASE("the scalar table is always available and first, and every table fills every slot") {
         const auto tables = all_tables();
         REQUIRE(!tables.empty());
         CHECK(std::string(tables[0]->isa) == "scalar");
@@ -74,9 +68,22 @@ TEST_SUITE("kernels") {
             for (auto* t : tables) s += std::string(t->isa) + " ";
             return s;
         }());
+        for (const KernelTable* t : tables) {
+            CAPTURE(t->isa);
+            CHECK(bool(t->conv2d));
+            CHECK(bool(t->channel_moments));
+            CHECK(bool(t->scale_shift_leaky_relu));
+            CHECK(bool(t->pad));
+            CHECK(bool(t->resize_bilinear));
+            CHECK(bool(t->add));
+            CHECK(bool(t->lerp));
+            CHECK(bool(t->tanh));
+            CHECK(bool(t->max_pool_2x2));
+            CHECK(bool(t->conv_winograd));
+        }
     }
 
-    TEST_CASE("conv2d matches the naive definition") {
+    TEST_CASE("conv2d matches the naive definition on edge shapes") {
         struct Case {
             int in_c, out_c, h, w, k, stride, groups;
             bool bias;
@@ -97,38 +104,48 @@ TEST_SUITE("kernels") {
             {24, 7, 3, 230, 3, 1, 1, false}, {24, 7, 4, 167, 3, 1, 1, true},
             {12, 12, 8, 21, 3, 2, 12, true}, {3, 13, 2, 10, 3, 1, 1, false},
             {3, 4, 3, 24, 3, 1, 1, false},   {16, 16, 5, 130, 3, 1, 16, false},
+            {2, 4, 4, 4, 2, 2, 1, true},     {3, 6, 6, 9, 4, 1, 1, false},  // even kernels: the scalar loops
+            {4, 4, 11, 12, 9, 1, 1, true},   {6, 6, 13, 11, 3, 3, 2, false},  // 9x9, stride 3: likewise
         };
         std::mt19937 rng(1234);
         for (const KernelTable* t : all_tables()) {
             for (size_t i = 0; i < std::size(cases); ++i) {
                 const Case& c = cases[i];
-                const int out_h = (c.h - c.k) / c.stride + 1, out_w = (c.w - c.k) / c.stride + 1;
-                // Every other case writes its planes 3 floats apart, as the engine writes a band of rows into
-                // a taller output; the gaps must stay untouched.
-                const size_t plane = size_t(out_h) * out_w, plane_stride = i % 2 ? plane + 3 : 0;
-                const ConvShape s{c.in_c, c.h, c.w,      c.out_c,  out_h,       out_w,
-                                  c.k,    c.k, c.stride, c.groups, plane_stride};
-                const auto in = random_floats(size_t(c.in_c) * c.h * c.w, rng);
-                const auto w = random_floats(size_t(c.out_c) * (c.in_c / c.groups) * c.k * c.k, rng);
-                const auto b = random_floats(c.out_c, rng);
-                std::vector<float> out(size_t(c.out_c) * s.out_plane(), NAN);
-                // Two calls over split channel ranges, as the engine makes from two threads.
-                const int split = c.out_c / 3;
-                t->conv2d(s, in.data(), w.data(), c.bias ? b.data() : nullptr, out.data(), 0, split);
-                t->conv2d(s, in.data(), w.data(), c.bias ? b.data() : nullptr, out.data(), split, c.out_c);
-                std::vector<float> dense;
-                for (int oc = 0; oc < c.out_c; ++oc) {
-                    const float* p = out.data() + oc * s.out_plane();
-                    dense.insert(dense.end(), p, p + plane);
-                    for (size_t gap = plane; gap < s.out_plane(); ++gap) CHECK(std::isnan(p[gap]));
-                }
-                check_close(dense, naive_conv(s, in, w, c.bias ? b.data() : nullptr), 1e-4, 1e-5,
-                            std::string(t->isa) + " conv " + std::to_string(c.in_c) + "->" +
-                                std::to_string(c.out_c) + " k" + std::to_string(c.k) + " s" +
-                                std::to_string(c.stride) + " g" + std::to_string(c.groups) + " " +
-                                std::to_string(c.h) + "x" + std::to_string(c.w) +
-                                (plane_stride ? " strided output" : ""));
+                // Every other case writes its planes 3 floats apart.
+                check_conv2d(*t, {c.in_c, c.out_c, c.h, c.w, c.k, c.stride, c.groups, c.bias, i % 2 == 1},
+                             rng);
             }
+        }
+    }
+
+    TEST_CASE("conv2d: every odd kernel up to 7x7 at stride 1 and 2, dense, grouped and depthwise") {
+        // Channel counts that are no multiple of the vector width (8 on AVX2, 4 on NEON) nor of the output
+        // channel block (6); output widths that leave a partial vector; at stride 2 an input one column wider
+        // than the outputs read, as after TF SAME padding of an odd side.
+        struct Channels {
+            int in, out, groups;
+        };
+        const Channels channel_cases[] = {{3, 24, 1}, {7, 9, 1}, {17, 13, 1}, {8, 12, 4}, {13, 13, 13}};
+        std::mt19937 rng(555);
+        for (const KernelTable* t : all_tables()) {
+            double worst = 0;
+            for (int k = 1; k <= 7; k += 2) {
+                for (int stride = 1; stride <= 2; ++stride) {
+                    for (size_t i = 0; i < std::size(channel_cases); ++i) {
+                        const Channels& c = channel_cases[i];
+                        const int out_h = 3 + int(i), out_w = 21 + 4 * int(i);
+                        const int in_h = (out_h - 1) * stride + k,
+                                  in_w = (out_w - 1) * stride + k + stride - 1;
+                        worst = std::max(worst, check_conv2d(*t,
+                                                             {c.in, c.out, in_h, in_w, k, stride, c.groups,
+                                                              i % 2 == 0, (k + stride + int(i)) % 2 == 1},
+                                                             rng));
+                    }
+                }
+            }
+            // BlazeFace's stem: 5x5 stride 2, 3 -> 24 channels, its 128x128 input padded TF SAME to 131x131.
+            worst = std::max(worst, check_conv2d(*t, {3, 24, 131, 131, 5, 2, 1, true, false}, rng));
+            MESSAGE(std::string(t->isa) << " conv2d over odd kernels: max abs error " << worst);
         }
     }
 
@@ -150,49 +167,52 @@ TEST_SUITE("kernels") {
         };
         std::mt19937 rng(4321);
         for (const KernelTable* t : all_tables()) {
-            if (!t->conv_winograd) continue;
             double worst[8] = {};  // per kernel size
             for (size_t i = 0; i < std::size(cases); ++i) {
                 const Case& c = cases[i];
-                const int k = c.kernel, in_h = c.out_h + k - 1, in_w = c.out_w + k - 1;
-                const size_t plane = size_t(c.out_h) * c.out_w, plane_stride = i % 2 ? plane + 3 : 0;
-                const ConvShape s{c.in_c, in_h, in_w, c.out_c, c.out_h, c.out_w, k, k, 1, 1, plane_stride};
-                const auto in = random_floats(size_t(c.in_c) * in_h * in_w, rng);
-                const auto w = random_floats(size_t(c.out_c) * c.in_c * k * k, rng);
-                const auto b = random_floats(c.out_c, rng);
+                const int k = c.kernel;
+                const ConvTester tester(
+                    {c.in_c, c.out_c, c.out_h + k - 1, c.out_w + k - 1, k, 1, 1, c.bias, i % 2 == 1}, rng);
+                const ConvShape s = tester.shape().conv_shape();
                 std::vector<float> transformed(winograd_weight_floats(k, c.out_c, c.in_c), NAN);
-                winograd_transform_weights(k, w.data(), c.out_c, c.in_c, transformed.data());
+                winograd_transform_weights(k, tester.weight().data(), c.out_c, c.in_c, transformed.data());
                 std::vector<float> scratch(winograd_scratch_floats(s), NAN);
-                std::vector<float> out(size_t(c.out_c) * s.out_plane(), NAN);
-                // Three calls over split channel ranges, as the engine could make from three threads.
-                const int split[] = {0, c.out_c / 3, 2 * c.out_c / 3 + 1, c.out_c};
-                for (int r = 0; r < 3; ++r) {
-                    t->conv_winograd(s, in.data(), transformed.data(), c.bias ? b.data() : nullptr,
-                                     out.data(), std::min(split[r], c.out_c), std::min(split[r + 1], c.out_c),
-                                     scratch.data());
-                }
-                std::vector<float> dense;
-                for (int oc = 0; oc < c.out_c; ++oc) {
-                    const float* p = out.data() + oc * s.out_plane();
-                    dense.insert(dense.end(), p, p + plane);
-                    for (size_t gap = plane; gap < s.out_plane(); ++gap) CHECK(std::isnan(p[gap]));
-                }
-                const auto want = naive_conv(s, in, w, c.bias ? b.data() : nullptr);
-                for (size_t e = 0; e < dense.size(); ++e)
-                    worst[k] = std::max(worst[k], std::abs(dense[e] - want[e]));
-                // The transforms scale values up before and after the sum over channels, so the rounding error
-            // grows with the number of terms: measured up to 4.3e-6 per input channel for F(4x4, 3x3) (5.4e-4
-            // at 128 channels, whose outputs reach about 10) and 7.1e-6 for F(2x2, 7x7) (4.5e-4 at 64
-            // channels); a few channels give relatively more (4e-5 at 3). The bounds allow about 2x that.
-            const double bound = (k == 3 ? 9e-6 : 1.5e-5) * std::max(c.in_c, 8);
-            check_close(dense, want, bound, 0,
-                            std::string(t->isa) + " winograd k" + std::to_string(k) + " " +
-                                std::to_string(c.in_c) + "->" + std::to_string(c.out_c) + " " +
-                                std::to_string(c.out_h) + "x" + std::to_string(c.out_w) +
-                                (plane_stride ? " strided output" : ""));
+                // The transforms scale values up before and after the sum over channels, so the rounding
+                // error grows with the number of terms: measured up to 4.3e-6 per input channel for F(4x4,
+                // 3x3) (5.4e-4 at 128 channels, whose outputs reach about 10) and 7.1e-6 for F(2x2, 7x7)
+                // (4.5e-4 at 64 channels); a few channels give relatively more (4e-5 at 3). The bounds allow
+                // about 2x that.
+                const double bound = (k == 3 ? 9e-6 : 1.5e-5) * std::max(c.in_c, 8);
+                const double error =
+                    tester.check(std::string(t->isa) + " winograd",
+                                 [&](int begin, int end, float* out) {
+                                     t->conv_winograd(s, tester.input().data(), transformed.data(),
+                                                      tester.bias(), out, begin, end, scratch.data());
+                                 },
+                                 {bound, 0});
+                worst[k] = std::max(worst[k], error);
             }
             MESSAGE(std::string(t->isa)
                     << " winograd: max abs error " << worst[3] << " (3x3), " << worst[7] << " (7x7)");
+        }
+    }
+
+    TEST_CASE("max_pool_2x2 matches its definition, odd sides included") {
+        // On an odd side the last window is cut by the edge (TF SAME pooling): the max of the taps inside.
+        const int sizes[][3] = {{1, 1, 1}, {3, 2, 2}, {2, 5, 7},  {4, 8, 6},
+                                {5, 1, 9}, {2, 9, 1}, {7, 33, 17}};
+        std::mt19937 rng(3);
+        for (const KernelTable* t : all_tables()) {
+            for (const auto& size : sizes) {
+                const int channels = size[0], height = size[1], width = size[2];
+                const ConvTester tester(
+                    {channels, channels, height, width, 2, 2, channels, false, false, true}, rng);
+                tester.check(std::string(t->isa) + " max_pool_2x2",
+                             [&](int begin, int end, float* out) {
+                                 t->max_pool_2x2(height, width, tester.input().data(), out, begin, end);
+                             },
+                             {0, 0});
+            }
         }
     }
 

@@ -107,3 +107,122 @@ double max_abs_diff(const Tensor& got, const std::vector<float>& want) {
 }
 
 }  // namespace animegan::testing
+
+// ---- Window kernels against their definitions -------------------------------------------------------------
+
+#include <algorithm>
+#include <cstring>
+
+namespace animegan::testing {
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo, float hi) {
+    std::uniform_real_distribution<float> dist(lo, hi);
+    std::vector<float> v(n);
+    for (float& x : v) x = dist(rng);
+    return v;
+}
+
+int ConvTestShape::out_height() const {
+    return max_pool ? (in_height - kernel + stride - 1) / stride + 1 : (in_height - kernel) / stride + 1;
+}
+
+int ConvTestShape::out_width() const {
+    return max_pool ? (in_width - kernel + stride - 1) / stride + 1 : (in_width - kernel) / stride + 1;
+}
+
+kernels::ConvShape ConvTestShape::conv_shape() const {
+    kernels::ConvShape s{in_channels, in_height, in_width, out_channels, out_height(),
+                         out_width(), kernel,    kernel,   stride,       groups};
+    if (strided_output) s.out_plane_stride = s.out_plane() + 3;
+    return s;
+}
+
+std::string ConvTestShape::text() const {
+    return "k" + std::to_string(kernel) + " s" + std::to_string(stride) + " g" + std::to_string(groups) +
+           " " + std::to_string(in_channels) + "->" + std::to_string(out_channels) + " " +
+           std::to_string(in_height) + "x" + std::to_string(in_width) + (bias ? " bias" : "") +
+           (strided_output ? " strided output" : "");
+}
+
+ConvTester::ConvTester(const ConvTestShape& shape, std::mt19937& rng) : shape_(shape) {
+    REQUIRE(shape.in_channels % shape.groups == 0);
+    REQUIRE(shape.out_channels % shape.groups == 0);
+    REQUIRE((!shape.max_pool || shape.in_channels == shape.out_channels));
+    input_ = random_floats(size_t(shape.in_channels) * shape.in_height * shape.in_width, rng);
+    if (!shape.max_pool) {
+        weight_ = random_floats(
+            size_t(shape.out_channels) * (shape.in_channels / shape.groups) * shape.kernel * shape.kernel,
+            rng);
+        bias_ = random_floats(size_t(shape.out_channels), rng);
+    }
+}
+
+std::vector<double> ConvTester::definition() const {
+    const ConvTestShape& s = shape_;
+    const int out_h = s.out_height(), out_w = s.out_width();
+    const int in_per_group = s.in_channels / s.groups, out_per_group = s.out_channels / s.groups;
+    std::vector<double> out(size_t(s.out_channels) * out_h * out_w);
+    for (int oc = 0; oc < s.out_channels; ++oc)
+        for (int oy = 0; oy < out_h; ++oy)
+            for (int ox = 0; ox < out_w; ++ox) {
+                double acc = s.max_pool ? -INFINITY : s.bias ? bias_[oc] : 0.0;
+                for (int i = 0; i < in_per_group; ++i) {
+                    const int ic = oc / out_per_group * in_per_group + i;
+                    for (int ky = 0; ky < s.kernel; ++ky)
+                        for (int kx = 0; kx < s.kernel; ++kx) {
+                            const int y = oy * s.stride + ky, x = ox * s.stride + kx;
+                            if (y >= s.in_height || x >= s.in_width) continue;  // only a pool's windows
+                            const double v = input_[(size_t(ic) * s.in_height + y) * s.in_width + x];
+                            if (s.max_pool) {
+                                acc = std::max(acc, v);
+                            } else {
+                                acc +=
+                                    v * weight_[((size_t(oc) * in_per_group + i) * s.kernel + ky) * s.kernel +
+                                                kx];
+                            }
+                        }
+                }
+                out[(size_t(oc) * out_h + oy) * out_w + ox] = acc;
+            }
+    return out;
+}
+
+double ConvTester::check(const std::string& what, const Run& run, ErrorBound bound) const {
+    const kernels::ConvShape cs = shape_.conv_shape();
+    const int channels = shape_.out_channels;
+    const size_t plane = size_t(cs.out_height) * cs.out_width, stride = cs.out_plane();
+    std::vector<float> whole(channels * stride, NAN), split = whole;
+    run(0, channels, whole.data());
+    // Cuts at a third and at two thirds (+ 1) of the channels, which for most counts fall inside the kernels'
+    // blocks of 6 output channels; with few channels some ranges are empty.
+    const int cuts[] = {0, channels / 3, std::min(2 * channels / 3 + 1, channels), channels};
+    for (int r = 0; r < 3; ++r) {
+        if (cuts[r] < cuts[r + 1]) run(cuts[r], cuts[r + 1], split.data());
+    }
+    const std::string name = what + " " + shape_.text();
+    CHECK_MESSAGE(std::memcmp(whole.data(), split.data(), whole.size() * sizeof(float)) == 0,
+                  name << ": results depend on how the channels are split");
+    const std::vector<double> want = definition();
+    double worst = 0;
+    for (int oc = 0; oc < channels; ++oc) {
+        const float* got = split.data() + oc * stride;
+        for (size_t gap = plane; gap < stride; ++gap) {
+            if (!std::isnan(got[gap])) {
+                FAIL_CHECK(name << ": gap after output plane " << oc << " was written");
+                return INFINITY;
+            }
+        }
+        for (size_t i = 0; i < plane; ++i) {
+            const double expected = want[oc * plane + i], error = std::abs(got[i] - expected);
+            worst = std::isnan(error) ? INFINITY : std::max(worst, error);
+            if (!(error <= bound.atol + bound.rtol * std::abs(expected))) {
+                FAIL_CHECK(name << ": channel " << oc << " element " << i << " is " << got[i] << ", expected "
+                                << expected);
+                return worst;
+            }
+        }
+    }
+    return worst;
+}
+
+}  // namespace animegan::testing

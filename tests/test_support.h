@@ -53,3 +53,68 @@ std::string shared_file(const std::string& relative);
 double max_abs_diff(const Tensor& got, const std::vector<float>& want);
 
 }  // namespace animegan::testing
+
+// ---- Window kernels against their definitions -------------------------------------------------------------
+// One tester for the kernels that slide a window over [C, H, W] planes (conv2d, conv_winograd, max_pool_2x2):
+// it makes the inputs, runs a kernel over split output-channel ranges as threads would, and holds the result
+// to the definition computed in double.
+
+#include <random>
+
+#include "kernels/kernels.h"
+
+namespace animegan::testing {
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.f, float hi = 1.f);
+
+struct ConvTestShape {
+    int in_channels, out_channels;
+    int in_height, in_width;  // the input as the kernel reads it: a convolution's is already padded
+    int kernel, stride = 1, groups = 1;
+    bool bias = false;
+    // Output planes 3 floats apart instead of dense, as the engine writes a band of rows into a taller
+    // output; the gaps must stay untouched.
+    bool strided_output = false;
+    // The 2x2 pool's windows: the largest tap, windows cut by the bottom / right edge keep the taps inside
+    // (TF SAME pooling), so the output is ceil((in - kernel) / stride) + 1 per side. Otherwise a convolution:
+    // bias + the sum of weight * input over the window, (in - kernel) / stride + 1 per side.
+    bool max_pool = false;
+
+    int out_height() const;
+    int out_width() const;
+    kernels::ConvShape conv_shape() const;
+    std::string text() const;  // e.g. "k5 s2 g1 3->24 131x131 strided output"
+};
+
+// |got - want| <= atol + rtol * |want| for every output element.
+struct ErrorBound {
+    double atol, rtol;
+};
+
+class ConvTester {
+  public:
+    ConvTester(const ConvTestShape& shape, std::mt19937& rng);
+
+    const ConvTestShape& shape() const { return shape_; }
+    const std::vector<float>& input() const { return input_; }
+    const std::vector<float>& weight() const { return weight_; }  // [out][in / groups][kernel][kernel]
+    const float* bias() const { return shape_.bias ? bias_.data() : nullptr; }
+
+    // The output channels [oc_begin, oc_end) of a kernel call into `output` (out_channels planes laid out as
+    // conv_shape().out_plane() says).
+    using Run = std::function<void(int oc_begin, int oc_end, float* output)>;
+
+    // Runs `run` over three ranges that split the output channels inside the kernels' channel blocks, checks
+    // that the result is bit for bit the one of a single call over all channels, that the gaps between
+    // strided planes stay untouched, and that every element is within `bound` of the definition. `what`
+    // names the kernel in failure messages. Returns the largest |got - want|.
+    double check(const std::string& what, const Run& run, ErrorBound bound) const;
+
+  private:
+    std::vector<double> definition() const;
+
+    ConvTestShape shape_;
+    std::vector<float> input_, weight_, bias_;
+};
+
+}  // namespace animegan::testing
