@@ -1,4 +1,4 @@
-// The ops only the face detector uses, against their definitions: TF SAME padding, the channel-padded
+// The ops only the face detectors use, against their definitions: TF SAME padding, the channel-padded
 // residual add, bias + ReLU and the pool op's output shape. (Its 2x2 max-pool kernel is tested with the
 // others in test_kernels.cpp.) In the "engine" suite: fast, and run under the sanitizers.
 #include <doctest/doctest.h>
