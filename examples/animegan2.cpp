@@ -101,8 +101,8 @@ animegan::Image draw_faces(animegan::Image image, const std::vector<animegan::Fa
         fill_rect(image, x0 - t, y1, x1 + t, y1 + t, green);
         fill_rect(image, x0 - t, y0, x0, y1, green);
         fill_rect(image, x1, y0, x1 + t, y1, green);
-        for (const auto& k : f.keypoints) {
-            const int x = int(std::lround(k[0])), y = int(std::lround(k[1]));
+        for (int k = 0; k < f.keypoint_count; ++k) {
+            const int x = int(std::lround(f.keypoints[k][0])), y = int(std::lround(f.keypoints[k][1]));
             fill_rect(image, x - t, y - t, x + t + 1, y + t + 1, red);
         }
     }
@@ -115,7 +115,7 @@ void print_faces(const std::vector<animegan::FaceDetection>& faces) {
     for (size_t i = 0; i < faces.size(); ++i) {
         const animegan::FaceDetection& f = faces[i];
         std::printf("face %zu score %.4f box %.1f %.1f %.1f %.1f", i + 1, f.score, f.x0, f.y0, f.x1, f.y1);
-        for (int k = 0; k < 6; ++k)
+        for (int k = 0; k < f.keypoint_count; ++k)  // MTCNN gives no ears
             std::printf(" %s %.1f %.1f", names[k], f.keypoints[k][0], f.keypoints[k][1]);
         std::printf("\n");
     }

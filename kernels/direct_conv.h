@@ -221,13 +221,16 @@ constexpr std::array<std::array<ConvFn, 2>, sizeof...(I)> odd_kernel_fns(std::in
 constexpr int kMaxDirectKernel = 7;
 
 // KernelTable::conv2d for an ISA: square odd kernels up to kMaxDirectKernel at stride 1 or 2 run direct_conv
-// (the generator's 1x1, 3x3 and 7x7 layers, BlazeFace's 5x5 stem), any other shape the scalar reference.
+// (the generator's 1x1, 3x3 and 7x7 layers, BlazeFace's 5x5 stem), and 2x2 at stride 1 (MTCNN), any other
+// shape the scalar reference.
 template <typename Ops>
 void direct_conv2d(const ConvShape& s, const float* input, const float* weight, const float* bias,
                    float* output, int oc_begin, int oc_end) {
     static constexpr auto kByKernel =
         odd_kernel_fns<Ops>(std::make_index_sequence<(kMaxDirectKernel + 1) / 2>());
     const int k = s.kernel_h;
+    if (k == 2 && s.kernel_w == 2 && s.stride == 1)  // MTCNN's 2x2 convolutions
+        return conv_direct<Ops, 2, 1>(s, input, weight, bias, output, oc_begin, oc_end);
     if (s.kernel_w != k || k % 2 == 0 || k > kMaxDirectKernel || (s.stride != 1 && s.stride != 2))
         return scalar_kernels().conv2d(s, input, weight, bias, output, oc_begin, oc_end);
     if (k == 1 && s.stride == 1) {

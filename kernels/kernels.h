@@ -42,6 +42,15 @@ struct ResizeShape {
     ResizeMode mode;
 };
 
+// Max pooling of kernel x kernel windows at `stride`: the window of output (oy, ox) starts at input row
+// oy * stride and column ox * stride; windows cut by the bottom or right edge keep the taps inside (TF SAME
+// pooling where the padding falls after the plane, as for every stride-2 pool of MTCNN; with
+// out = (in - kernel) / stride + 1 it is VALID).
+struct PoolShape {
+    int in_height, in_width, out_height, out_width;
+    int kernel, stride;
+};
+
 // One function per slot. Each SIMD table starts as a copy of the scalar one and replaces the slots it has a
 // variant for (by name, in its source file), so a slot it leaves alone runs the scalar loops.
 struct KernelTable {
@@ -49,8 +58,8 @@ struct KernelTable {
 
     // output[oc] = bias[oc] (or 0) + sum over the group's input channels and taps, for oc in [oc_begin,
     // oc_end). weight is [out_channels, in_channels / groups, kernel_h, kernel_w]; bias may be null. The SIMD
-    // tables run square odd kernels up to 7x7 at stride 1 or 2 as a register-blocked direct convolution
-    // (kernels/direct_conv.h); any other shape goes to the scalar loops.
+    // tables run square odd kernels up to 7x7 at stride 1 or 2, and 2x2 at stride 1 (MTCNN), as a
+    // register-blocked direct convolution (kernels/direct_conv.h); any other shape goes to the scalar loops.
     void (*conv2d)(const ConvShape& shape, const float* input, const float* weight, const float* bias,
                    float* output, int oc_begin, int oc_end);
 
@@ -91,6 +100,9 @@ struct KernelTable {
     // Otherwise conv_winograd is conv2d: same padded input, shape and channel range.
     void (*conv_winograd)(const ConvShape& shape, const float* input, const float* transformed,
                           const float* bias, float* output, int oc_begin, int oc_end, float* scratch);
+
+    // Max pooling (PoolShape) of channels [c_begin, c_end): MTCNN's 2x2 and 3x3 stride-2 pools.
+    void (*max_pool)(const PoolShape& shape, const float* input, float* output, int c_begin, int c_end);
 };
 
 // The Winograd convolution's ISA-independent parts (kernels/winograd.cpp), the same for every table, so

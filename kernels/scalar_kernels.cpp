@@ -133,6 +133,39 @@ void max_pool_2x2_scalar(int height, int width, const float* input, float* outpu
     }
 }
 
+// Separable: each output row first takes the maximum over its window's rows into a row buffer (a loop the
+// compiler vectorizes), then each output the maximum over its columns of that buffer; in chunks of columns,
+// as kernels do not allocate.
+void max_pool_scalar(const PoolShape& s, const float* input, float* output, int c_begin, int c_end) {
+    constexpr int kChunk = 2048;
+    float rows[kChunk];
+    const int chunk_out = (kChunk - s.kernel) / s.stride + 1;
+    for (int c = c_begin; c < c_end; ++c) {
+        const float* in = input + size_t(c) * s.in_height * s.in_width;
+        float* out = output + size_t(c) * s.out_height * s.out_width;
+        for (int oy = 0; oy < s.out_height; ++oy) {
+            const int y0 = oy * s.stride, y1 = std::min(y0 + s.kernel, s.in_height);
+            for (int ox0 = 0; ox0 < s.out_width; ox0 += chunk_out) {
+                const int ox1 = std::min(ox0 + chunk_out, s.out_width);
+                const int ix0 = ox0 * s.stride, ix1 = std::min((ox1 - 1) * s.stride + s.kernel, s.in_width);
+                const int n = ix1 - ix0;
+                std::copy_n(in + size_t(y0) * s.in_width + ix0, n, rows);
+                for (int y = y0 + 1; y < y1; ++y) {
+                    const float* row = in + size_t(y) * s.in_width + ix0;
+                    for (int i = 0; i < n; ++i) rows[i] = rows[i] < row[i] ? row[i] : rows[i];
+                }
+                for (int ox = ox0; ox < ox1; ++ox) {
+                    const int x0 = ox * s.stride - ix0,
+                              x1 = std::min(ox * s.stride + s.kernel, s.in_width) - ix0;
+                    float m = rows[x0];
+                    for (int x = x0 + 1; x < x1; ++x) m = std::max(m, rows[x]);
+                    out[size_t(oy) * s.out_width + ox] = m;
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 
 const KernelTable& scalar_kernels() {
@@ -149,6 +182,7 @@ const KernelTable& scalar_kernels() {
         t.tanh = tanh_scalar;
         t.max_pool_2x2 = max_pool_2x2_scalar;
         t.conv_winograd = conv_winograd<ScalarWinogradOps>;
+        t.max_pool = max_pool_scalar;
         return t;
     }();
     return table;

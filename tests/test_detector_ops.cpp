@@ -1,6 +1,6 @@
 // The ops only the face detectors use, against their definitions: TF SAME padding, the channel-padded
-// residual add, bias + ReLU and the pool op's output shape. (Its 2x2 max-pool kernel is tested with the
-// others in test_kernels.cpp.) In the "engine" suite: fast, and run under the sanitizers.
+// residual add, bias + ReLU, the pool ops' output shapes, and PReLU (MTCNN). (Its 2x2 max-pool kernel is
+// tested with the others in test_kernels.cpp.) In the "engine" suite: fast, and run under the sanitizers.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -63,6 +63,33 @@ TEST_CASE("ops: channel-padded residual add, bias + ReLU, and the pool op") {
     CHECK(pooled.channels() == 3);
     CHECK(pooled.height() == 3);
     CHECK(pooled.width() == 2);
+
+    // The general pool op's output sizes (its kernel is tested in test_kernels.cpp), and SAME padding that
+    // would fall before the plane, which its kernel does not do.
+    const Tensor big(2, 22, 9);
+    const Tensor same = ops::max_pool(ctx, big, 3, 2, true), valid = ops::max_pool(ctx, big, 3, 2, false);
+    CHECK((same.height() == 11 && same.width() == 5 && valid.height() == 10 && valid.width() == 4));
+    testing::check_error_mentions([&] { ops::max_pool(ctx, big, 3, 1, true); },
+                                  "SAME padding before the plane");
+    testing::check_error_mentions([&] { ops::max_pool(ctx, Tensor(2, 2, 9), 3, 2, false); },
+                                  "smaller than the 3x3");
+}
+
+TEST_CASE("PReLU: bias, then one slope per channel on the negative part") {
+    ThreadPool threads(2);
+    BufferPool buffers;
+    ops::Context ctx{threads, buffers, kernels::active_kernels()};
+    std::mt19937 rng(6);
+    Tensor x(5, 3, 7);
+    const std::vector<float> xs = random_floats(x.size(), rng, -2.f, 2.f);
+    std::copy(xs.begin(), xs.end(), x.data());
+    const float bias[] = {0.5f, -1.f, 0.25f, 0.f, 2.f}, slopes[] = {0.25f, -0.5f, 1.5f, 0.f, 0.01f};
+    ops::bias_prelu_in_place(ctx, x, bias, slopes);
+    for (int c = 0; c < 5; ++c)
+        for (size_t i = 0; i < x.plane_size(); ++i) {
+            const float v = xs[c * x.plane_size() + i] + bias[c];
+            CHECK(x.channel(c)[i] == (v < 0.f ? v * slopes[c] : v));
+        }
 }
 
 }  // TEST_SUITE("engine")

@@ -80,6 +80,7 @@ TEST_CASE("the scalar table is always available and first, and every table fills
         CHECK(bool(t->tanh));
         CHECK(bool(t->max_pool_2x2));
         CHECK(bool(t->conv_winograd));
+        CHECK(bool(t->max_pool));
     }
 }
 
@@ -99,7 +100,9 @@ TEST_CASE("conv2d matches the naive definition on edge shapes") {
         {130, 13, 3, 5, 1, 1, 1, true},  {8, 12, 10, 12, 3, 1, 4, true},  {8, 12, 4, 5, 1, 1, 2, false},
         {24, 7, 3, 230, 3, 1, 1, false}, {24, 7, 4, 167, 3, 1, 1, true},  {12, 12, 8, 21, 3, 2, 12, true},
         {3, 13, 2, 10, 3, 1, 1, false},  {3, 4, 3, 24, 3, 1, 1, false},   {16, 16, 5, 130, 3, 1, 16, false},
-        {2, 4, 4, 4, 2, 2, 1, true},     {3, 6, 6, 9, 4, 1, 1, false},    // even kernels: the scalar loops
+        {2, 4, 4, 4, 2, 2, 1, true},     {3, 6, 6, 9, 4, 1, 1, false},   // even kernels: the scalar loops
+        {48, 64, 4, 4, 2, 1, 1, true},   {5, 7, 9, 33, 2, 1, 1, false},  // but MTCNN's 2x2: direct
+        {64, 128, 3, 3, 3, 1, 1, true},  // MTCNN's fully connected layer as a convolution over a 3x3 map
         {4, 4, 11, 12, 9, 1, 1, true},   {6, 6, 13, 11, 3, 3, 2, false},  // 9x9, stride 3: likewise
     };
     std::mt19937 rng(1234);
@@ -202,6 +205,28 @@ TEST_CASE("max_pool_2x2 matches its definition, odd sides included") {
             tester.check(std::string(t->isa) + " max_pool_2x2",
                          [&](int begin, int end, float* out) {
                              t->max_pool_2x2(height, width, tester.input().data(), out, begin, end);
+                         },
+                         {0, 0});
+        }
+    }
+}
+
+TEST_CASE("max_pool matches its definition: MTCNN's 2x2 and 3x3 stride-2 windows, cut at the edge or VALID") {
+    // {channels, height, width, kernel, stride}: R-Net's and O-Net's pools (SAME on 22 and 46, VALID on 9 and
+    // 21), P-Net's 2x2 on odd sides, a row longer than the kernel's 2048-float column chunk, stride 1.
+    const int cases[][5] = {{28, 22, 22, 3, 2}, {48, 9, 9, 3, 2},   {32, 46, 46, 3, 2}, {64, 21, 21, 3, 2},
+                            {10, 21, 17, 2, 2}, {3, 5, 4099, 3, 2}, {2, 7, 6, 3, 1},    {4, 1, 1, 3, 2}};
+    std::mt19937 rng(4);
+    for (const KernelTable* t : all_tables()) {
+        for (const auto& c : cases) {
+            const int channels = c[0], height = c[1], width = c[2], kernel = c[3], stride = c[4];
+            const ConvTester tester(
+                {channels, channels, height, width, kernel, stride, channels, false, false, true}, rng);
+            const PoolShape shape{height, width, tester.shape().out_height(), tester.shape().out_width(),
+                                  kernel, stride};
+            tester.check(std::string(t->isa) + " max_pool",
+                         [&](int begin, int end, float* out) {
+                             t->max_pool(shape, tester.input().data(), out, begin, end);
                          },
                          {0, 0});
         }

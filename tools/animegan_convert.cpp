@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "animegan/convert.h"
 
@@ -11,10 +12,12 @@ namespace {
 
 const char* kUsage =
     "usage: animegan-convert IN.pt -o OUT.gguf [options]\n"
+    "       animegan-convert pnet.tflite rnet.tflite onet.tflite -o mtcnn.gguf\n"
     "\n"
     "Converts AnimeGANv2 generator weights (a PyTorch .pt checkpoint of the public port) into the GGUF file\n"
     "the animegan2 runtime memory-maps. The released files (face_paint_512_v2.pt, face_paint_512_v1.pt,\n"
-    "celeba_distill.pt, paprika.pt) are recognized and named.\n"
+    "celeba_distill.pt, paprika.pt) are recognized and named. TFLite files of the official AnimeGANv2\n"
+    "releases and of the face detectors (BlazeFace; MTCNN's three nets, given together) convert too.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE     GGUF file to write (required)\n"
@@ -33,7 +36,8 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string input, output;
+    std::vector<std::string> inputs;
+    std::string output;
     animegan::ConvertOptions options;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -71,17 +75,17 @@ int main(int argc, char** argv) {
             options.norm_groups = std::stoi(v);
         } else if (!arg.empty() && arg[0] == '-') {
             fail("unknown option '" + arg + "' (see --help)");
-        } else if (input.empty()) {
-            input = arg;
         } else {
-            fail("more than one input file given ('" + input + "', '" + arg + "')");
+            inputs.push_back(arg);
         }
     }
-    if (input.empty()) fail("no input file (see --help)");
+    if (inputs.empty()) fail("no input file (see --help)");
     if (output.empty()) fail("no output file: give -o OUT.gguf");
     try {
         const auto start = std::chrono::steady_clock::now();
-        const animegan::ConvertResult r = animegan::convert_to_gguf(input, output, options);
+        const animegan::ConvertResult r = animegan::convert_to_gguf(inputs, output, options);
+        std::string input = inputs[0];
+        for (size_t i = 1; i < inputs.size(); ++i) input += " + " + inputs[i];
         const double ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         std::printf("%s -> %s: style \"%s\"%s, %zu tensors%s, %.0f ms\n", input.c_str(), output.c_str(),

@@ -7,11 +7,15 @@ extern const models::Network kNetwork;
 namespace blazeface {
 extern const models::Network kNetwork;
 }
+namespace mtcnn {
+extern const models::Network kNetwork;
+}
 
 namespace models {
 
 const std::vector<const Network*>& networks() {
-    static const std::vector<const Network*> all = {&animeganv2::kNetwork, &blazeface::kNetwork};
+    static const std::vector<const Network*> all = {&animeganv2::kNetwork, &blazeface::kNetwork,
+                                                    &mtcnn::kNetwork};
     return all;
 }
 

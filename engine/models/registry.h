@@ -53,12 +53,20 @@ class FaceDetectorNetwork {
 };
 using FaceDetectorLoader = std::unique_ptr<FaceDetectorNetwork> (*)(weights::GgufFile file, int threads);
 
+// A network released as several TFLite files (MTCNN's three nets): recognizes the set, like TfliteImporter;
+// models[i] is sources[i] parsed.
+using TfliteSetImporter = bool (*)(const std::vector<SourceFile>& sources,
+                                   const std::vector<weights::TfliteModel>& models,
+                                   const ConvertOptions& options, weights::GgufWriter& out,
+                                   ConvertResult& result, std::string& mismatch);
+
 struct Network {
     const char* architecture;  // general.architecture of its GGUF files
     const char* description;   // for messages, e.g. "the AnimeGANv2 generator"
     TfliteImporter import_tflite = nullptr;
     TorchImporter import_torch = nullptr;
     FaceDetectorLoader load_face_detector = nullptr;  // set for face detectors
+    TfliteSetImporter import_tflite_set = nullptr;    // set for networks released as several files
 };
 
 // Every network the engine knows, in the order the converter tries them.

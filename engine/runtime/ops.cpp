@@ -182,6 +182,31 @@ Tensor max_pool_2x2(Context& ctx, const Tensor& x) {
     return out;
 }
 
+Tensor max_pool(Context& ctx, const Tensor& x, int kernel, int stride, bool same) {
+    require(kernel >= 1 && stride >= 1 && !x.empty(), "max_pool: bad kernel, stride or empty input");
+    require(same || (x.height() >= kernel && x.width() >= kernel),
+            "max_pool: input " + shape_of(x) + " smaller than the " + std::to_string(kernel) + "x" +
+                std::to_string(kernel) + " window");
+    kernels::PoolShape shape{x.height(), x.width(), 0, 0, kernel, stride};
+    if (same) {
+        // The kernel clips windows at the bottom and right only: SAME padding must fall there.
+        const Padding p = tf_same_padding(x.height(), x.width(), kernel, stride);
+        require(p.top == 0 && p.left == 0, "max_pool: SAME padding before the plane is not supported (" +
+                                               std::to_string(kernel) + "x" + std::to_string(kernel) +
+                                               " stride " + std::to_string(stride) + " on " + shape_of(x) +
+                                               ")");
+        shape.out_height = (x.height() + stride - 1) / stride;
+        shape.out_width = (x.width() + stride - 1) / stride;
+    } else {
+        shape.out_height = (x.height() - kernel) / stride + 1;
+        shape.out_width = (x.width() - kernel) / stride + 1;
+    }
+    Tensor out(x.channels(), shape.out_height, shape.out_width, ctx.buffers);
+    for_channels(ctx, x.channels(),
+                 [&](int begin, int end) { ctx.kernels.max_pool(shape, x.data(), out.data(), begin, end); });
+    return out;
+}
+
 void add_channel_padded_in_place(Context& ctx, Tensor& y, const Tensor& x) {
     require(y.channels() >= x.channels() && y.height() == x.height() && y.width() == x.width(),
             "add_channel_padded: cannot pad " + shape_of(x) + " to " + shape_of(y));
@@ -198,6 +223,19 @@ void bias_leaky_relu_in_place(Context& ctx, Tensor& x, const float* bias, float 
     for_channels(ctx, x.channels(), [&](int begin, int end) {
         ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), one.data(), shift,
                                            negative_slope, begin, end);
+    });
+}
+
+void bias_prelu_in_place(Context& ctx, Tensor& x, const float* bias, const float* slopes) {
+    const std::vector<float> one(x.channels(), 1.f), zero(bias ? 0 : x.channels(), 0.f);
+    const float* shift = bias ? bias : zero.data();
+    // The leaky-ReLU kernel takes one slope per call, so it runs channel by channel: a plane is a call's work
+    // anyway, and on the 1x1 maps of MTCNN's dense layers these are a few hundred cheap calls.
+    for_channels(ctx, x.channels(), [&](int begin, int end) {
+        for (int c = begin; c < end; ++c) {
+            ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), one.data(), shift,
+                                               slopes[c], c, c + 1);
+        }
     });
 }
 

@@ -68,6 +68,11 @@ Padding tf_same_padding(int height, int width, int kernel, int stride);
 // 2x2 max-pool with stride 2; output [C, ceil(H / 2), ceil(W / 2)] (TF SAME: windows clipped at odd edges).
 Tensor max_pool_2x2(Context& ctx, const Tensor& x);
 
+// kernel x kernel max pooling at `stride`: with `same`, TF SAME padding (output ceil(size / stride), windows
+// cut by the bottom / right edge; Error when the padding would fall before the plane, as for odd windows at
+// stride 1); else VALID (output (size - kernel) / stride + 1).
+Tensor max_pool(Context& ctx, const Tensor& x, int kernel, int stride, bool same);
+
 // y += x with x zero-padded along channels up to y's count: y[c] += x[c] for c < x.channels(). In place.
 // This is TF's channel PAD followed by ADD, without materializing the zeros.
 void add_channel_padded_in_place(Context& ctx, Tensor& y, const Tensor& x);
@@ -75,5 +80,9 @@ void add_channel_padded_in_place(Context& ctx, Tensor& y, const Tensor& x);
 // x[c] += bias[c] (bias may be null: no bias), then LeakyReLU with negative_slope (0 = ReLU, 1 = none). In
 // place. After a conv2d without bias this adds the bias after the sum, in TensorFlow's order.
 void bias_leaky_relu_in_place(Context& ctx, Tensor& x, const float* bias, float negative_slope);
+
+// The same with one slope per channel (PReLU): x[c] += bias[c], then x[c] *= slopes[c] where negative. In
+// place.
+void bias_prelu_in_place(Context& ctx, Tensor& x, const float* bias, const float* slopes);
 
 }  // namespace animegan::ops

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "animegan/animegan.h"
 
@@ -29,6 +30,12 @@ struct ConvertResult {
 // .pt checkpoint of the port's Generator, or a TFLite file of the official AnimeGANv2 generator or of the
 // BlazeFace face detector. Throws Error naming what did not match (missing, extra or mis-shaped tensors).
 ConvertResult convert_to_gguf(const std::string& input_path, const std::string& output_path,
+                              const ConvertOptions& options = {});
+
+// The same for a model released as several files: MTCNN's three nets (P-Net, R-Net, O-Net; TFLite files in
+// any order) become one GGUF. Throws Error naming a net that is missing, given twice, or a file that is not
+// one of them. One path is convert_to_gguf(path).
+ConvertResult convert_to_gguf(const std::vector<std::string>& input_paths, const std::string& output_path,
                               const ConvertOptions& options = {});
 
 }  // namespace animegan

@@ -1,5 +1,7 @@
-// Face detection with MediaPipe's BlazeFace (the 128x128 short-range or front-camera model), converted to
-// GGUF by animegan-convert (weights/fetch_face_detector.sh fetches and converts the short-range one).
+// Face detection with MediaPipe's BlazeFace (the 128x128 short-range or front-camera model) or MTCNN,
+// converted to GGUF by animegan-convert (weights/fetch_face_detector.sh fetches and converts the short-range
+// BlazeFace, weights/fetch_mtcnn.sh MTCNN). FaceDetector::load picks the implementation by the file's
+// architecture.
 //
 //   animegan::FaceDetector detector = animegan::FaceDetector::load("face_detection_short_range.gguf");
 //   for (const animegan::FaceDetection& f : detector.detect(animegan::load_image("photo.jpg"))) ...
@@ -24,6 +26,9 @@ struct FaceDetection {
     float x0, y0, x1, y1;   // box: top-left and bottom-right corners
     float score;            // probability that this is a face, in (0, 1)
     float keypoints[6][2];  // (x, y) of each FaceKeypoint
+    // The keypoints the detector gives: BlazeFace all 6, MTCNN the first 4 (eyes, nose, mouth; no ears). The
+    // others are NaN.
+    int keypoint_count = 6;
 };
 
 struct FaceDetectorOptions {
@@ -41,12 +46,18 @@ struct FaceDetectorOptions {
     // detector confirms it (score 0.95) on a crop of twice its size around it. 0 = the whole photo only. Must
     // be 0 or at least 128 (smaller tiles would be enlarged: no new detail, many more tiles).
     int tile_min_side = 256;
+    // MTCNN: the smallest face searched for, as the side of its box in pixels (at least 8): the image pyramid
+    // starts at the scale where such a face fills P-Net's 12-pixel window. Smaller finds smaller faces and
+    // costs more (P-Net's work grows with the square of 1 / min_face_size). MTCNN's own cascade thresholds
+    // apply, min_score only raises its final one (0.7). BlazeFace ignores this (tile_min_side sets how small
+    // it looks), MTCNN ignores tile_min_side (its pyramid already looks at every scale).
+    int min_face_size = 20;
 };
 
 class FaceDetector {
   public:
     // Memory-maps the GGUF file and checks every tensor against the architecture. threads <= 0 uses every
-    // hardware thread. Throws Error for a file that is not a converted BlazeFace model.
+    // hardware thread. Throws Error for a file that is not a converted BlazeFace or MTCNN model.
     static FaceDetector load(const std::string& gguf_path, int threads = 0);
     FaceDetector(FaceDetector&&) noexcept;
     FaceDetector& operator=(FaceDetector&&) noexcept;
@@ -63,9 +74,9 @@ class FaceDetector {
     // the borders black (-1), as [3, 128, 128] in [-1, 1].
     static Tensor letterbox(const Image& image);
 
-    // The raw network outputs for a [3, 128, 128] input in [-1, 1], laid out like the TFLite model's:
-    // regressors [896 * 16] and classificators [896] (logits), anchors ordered (y, x, anchor) over the 16x16
-    // map (2 per cell) and then the 8x8 map (6 per cell).
+    // BlazeFace: the raw network outputs for a [3, 128, 128] input in [-1, 1], laid out like the TFLite
+    // model's: regressors [896 * 16] and classificators [896] (logits), anchors ordered (y, x, anchor) over
+    // the 16x16 map (2 per cell) and then the 8x8 map (6 per cell). Throws Error for an MTCNN detector.
     void run_raw(const Tensor& input, std::vector<float>& regressors,
                  std::vector<float>& classificators) const;
 
