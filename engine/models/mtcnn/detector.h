@@ -6,6 +6,7 @@
 //      offsets.
 //   3. O-Net does the same on 48x48 crops and adds five landmarks; suppression by the overlap over the
 //      smaller box (0.7), as the original.
+//   4. (Ours) O-Net again on each face's final box: false faces, moved there by their box offsets, fail.
 // Behind animegan::FaceDetector for GGUF files of architecture "mtcnn" (the registry's kNetwork).
 #pragma once
 
