@@ -34,21 +34,23 @@ const char* kUsage =
     "  --threads N           worker threads (default: all cores)\n"
     "  --side-by-side        write the input and the result next to each other\n"
     "  -q, --quiet           print nothing but errors\n"
-    "  -v, --verbose         also print each face's box and seam metric (with --face)\n"
+    "  -v, --verbose         with --face, list every face found: blended (size, times, seam metric) or left alone\n"
     "  -h, --help            this text\n"
     "\n"
-    "faces (BlazeFace detector, converted by weights/fetch_face_detector.sh):\n"
+    "faces (MTCNN or BlazeFace, converted by weights/fetch_mtcnn.sh or weights/fetch_face_detector.sh):\n"
     "  --detector FILE       converted face detector (.gguf), required with --detect-faces; --face looks for\n"
-    "                        face_detection_short_range.gguf (as fetch_face_detector.sh names it) next to -m\n"
+    "                        mtcnn.gguf (as fetch_mtcnn.sh names it) next to -m\n"
     "  --face                face pass: stylize each face on its own, level and enlarged, and blend it back in\n"
     "  --face-model FILE     generator for the faces (.gguf, e.g. face_paint_512_v2); default: the -m model\n"
-    "  --face-size N         side of the face crop the face generator runs on (default 512)\n"
+    "  --face-size N         largest side a face crop is stylized at (default 512)\n"
+    "  --face-scale X        stylize each face crop at X times its size in the photo (default 1.5; at least 128)\n"
     "  --min-face N          leave faces smaller than N pixels as the scene model made them (default 24)\n"
     "  --detect-faces FILE   print one line per face in FILE: score, box, keypoints (pixels); with -o, draw them\n"
-    "  --min-score S         drop faces scoring below S (default 0.5)\n"
+    "  --min-score S         drop faces scoring below S (default 0.5; MTCNN keeps its own 0.7 unless higher)\n"
+    "  --detect-min-face N   MTCNN: smallest face to look for, in pixels (default 20, at least 8; smaller is slower)\n"
     "  --detect-tiles N      on photos of at least 2N pixels, also search overlapping tiles of 1/2, 1/4, ... of\n"
     "                        the longer side down to N pixels, for faces too small for the whole-photo pass\n"
-    "                        (default 256, 0 = whole photo only)\n"
+    "                        (default 256, 0 = whole photo only; BlazeFace only)\n"
     "\n"
     "exit status: 0 on success, 1 on any error (the reason is printed), 2 on a usage error\n";
 // clang-format on
@@ -166,31 +168,38 @@ animegan::Image run_face_pass(const animegan::Generator& scene, const std::strin
         animegan::stylize_with_faces(scene, face_model.get(), detector, input, options, &r);
     if (quiet) return result;
     std::printf("scene   %.1f ms\n", r.scene_ms);
-    std::printf("faces   %zu found in %.1f ms (%s), %zu blended\n", r.faces.size(), r.detect_ms,
-                detector.name().c_str(), r.blended.size());
-    for (size_t k = 0; k < r.blended.size(); ++k) {
-        const animegan::FaceDetection& f = r.faces[size_t(r.blended[k])];
-        std::printf("  face %d: stylize %.1f ms, blend %.1f ms", r.blended[k] + 1, r.face_stylize_ms[k],
-                    r.face_blend_ms[k]);
-        if (verbose) {
-            std::printf(", box %.0f %.0f %.0f %.0f, score %.2f, seam metric %.3f", f.x0, f.y0, f.x1, f.y1,
-                        f.score, r.seam_metric[k]);
+    std::printf("faces   %zu found in %.1f ms (%s), %zu blended, %zu left alone (under --min-face %d px)\n",
+                r.faces.size(), r.detect_ms, detector.name().c_str(), r.blended.size(),
+                r.faces.size() - r.blended.size(), options.min_face_px);
+    if (verbose) {
+        // Every face found, best first: blended (at what size, how long, how visible its seam) or left alone.
+        for (size_t i = 0; i < r.faces.size(); ++i) {
+            const animegan::FaceDetection& f = r.faces[i];
+            std::printf("  face %zu: score %.3f, box %.0f %.0f %.0f %.0f: ", i + 1, f.score, f.x0, f.y0, f.x1,
+                        f.y1);
+            const auto k = size_t(std::find(r.blended.begin(), r.blended.end(), int(i)) - r.blended.begin());
+            if (k == r.blended.size()) {
+                std::printf("left alone, %.0f px\n", std::min(f.x1 - f.x0, f.y1 - f.y0));
+            } else {
+                std::printf("stylized at %d px in %.1f ms, blended in %.1f ms, seam metric %.3f\n",
+                            r.style_side[i], r.face_stylize_ms[k], r.face_blend_ms[k], r.seam_metric[k]);
+            }
         }
-        std::printf("\n");
     }
     std::printf("face pass: stylize %.1f ms, blend %.1f ms\n", r.stylize_faces_ms, r.blend_ms);
     return result;
 }
 
-// The detector --face uses without --detector: the converted short-range model next to the scene model, where
-// weights/fetch_face_detector.sh puts it when given the models' directory.
+// The detector --face uses without --detector: MTCNN next to the scene model, where weights/fetch_mtcnn.sh
+// puts it when given the models' directory. MTCNN, because it finds the most faces on the shared photos and
+// the smallest ones on the composites without a false positive (README, "Face detectors compared").
 std::string default_detector(const std::string& model_path) {
     const size_t slash = model_path.find_last_of('/');
     const std::string dir = slash == std::string::npos ? "." : model_path.substr(0, slash);
-    const std::string path = dir + "/face_detection_short_range.gguf";
+    const std::string path = dir + "/mtcnn.gguf";
     if (!std::ifstream(path)) {
         usage_error("--face needs a face detector: give --detector FACE.gguf, or put " + path +
-                    " there (weights/fetch_face_detector.sh " + dir + ")");
+                    " there (weights/fetch_mtcnn.sh " + dir + ")");
     }
     return path;
 }
@@ -234,6 +243,12 @@ int main(int argc, char** argv) {
             detector_path = value();
         } else if (arg == "--face-size") {
             face_options.face_size = parse_int(arg, value(), animegan::kMinSide, 4096);
+        } else if (arg == "--face-scale") {
+            char* end = nullptr;
+            const std::string v = value();
+            face_options.style_scale = std::strtof(v.c_str(), &end);
+            if (v.empty() || *end || !(face_options.style_scale >= 0.25f && face_options.style_scale <= 8.f))
+                usage_error("--face-scale needs a number in [0.25, 8], got '" + v + "'");
         } else if (arg == "--min-face") {
             face_options.min_face_px = parse_int(arg, value(), 1, 1 << 16);
         } else if (arg == "--detect-faces") {
@@ -242,6 +257,8 @@ int main(int argc, char** argv) {
             face_model = value();
         } else if (arg == "--min-score") {
             face_options.detector.min_score = parse_score(arg, value());
+        } else if (arg == "--detect-min-face") {
+            face_options.detector.min_face_size = parse_int(arg, value(), 8, 1 << 16);
         } else if (arg == "--detect-tiles") {
             face_options.detector.tile_min_side = parse_int(arg, value(), 0, 1 << 16);
             if (face_options.detector.tile_min_side > 0 && face_options.detector.tile_min_side < 128) {

@@ -313,10 +313,28 @@ TEST_CASE("end to end: threads, no faces, tiny faces, border and overlapping fac
     CHECK(stylize_with_faces(scene1, &face2, det1, portrait, options).pixels ==
           stylize_with_faces(scene2, &face2, det2, portrait, options).pixels);
 
+    // The side a face is stylized at: 1.5 times its crop within [128, face_size] without a budget; within the
+    // default budget (3/4 of the photo's pixels) less, but never below the crop's own resolution.
+    FacePassOptions sized;
+    sized.style_budget = 0.f;
+    stylize_with_faces(scene1, nullptr, det1, portrait, sized, &report);
+    REQUIRE(report.style_side.size() == 1);
+    const FaceDetection& pf = report.faces[0];
+    const int crop = int(std::lround(1.8f * std::max(pf.x1 - pf.x0, pf.y1 - pf.y0)));
+    CHECK(report.style_side[0] == std::clamp(int(std::lround(1.5 * crop)), 128, 512));
+    sized.style_budget = 0.75f;
+    stylize_with_faces(scene1, nullptr, det1, portrait, sized, &report);
+    const double budget = 0.75 * portrait.width * portrait.height;
+    CHECK(report.style_side[0] >= crop);
+    CHECK((double(report.style_side[0]) * report.style_side[0] <= budget || report.style_side[0] == crop));
+    sized.style_budget = 0.01f;
+    stylize_with_faces(scene1, nullptr, det1, portrait, sized, &report);
+    CHECK(report.style_side[0] == crop);
+
     options.min_face_px = 10000;  // every face counts as tiny
     CHECK(stylize_with_faces(scene1, nullptr, det1, portrait, options, &report).pixels ==
           portrait_scene.pixels);
-    CHECK((report.faces.size() == 1 && report.blended.empty()));
+    CHECK((report.faces.size() == 1 && report.blended.empty() && report.style_side == std::vector<int>{0}));
     options.min_face_px = 24;
 
     const Image flat = sub_image(pattern(120, 90), 0, 0, 120, 90);

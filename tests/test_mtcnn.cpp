@@ -19,6 +19,7 @@
 #include "animegan/face.h"
 #include "engine/models/mtcnn/detector.h"
 #include "tests/test_support.h"
+#include "tools/face_truth.h"
 #include "weights/gguf.h"
 
 using namespace animegan;
@@ -117,6 +118,62 @@ std::string write_synthetic(const std::string& path,
 }  // namespace
 
 TEST_SUITE("face") {
+
+// The "done when" of the group-photo work, on MTCNN at its default settings (the default detector of --face).
+TEST_CASE(
+    "MTCNN finds the annotated faces of ../shared without false positives, and 12-pixel faces in "
+    "composites") {
+    ANIMEGAN_SKIP_IF(nets_absent());
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("images"));
+    const FaceDetector detector = FaceDetector::load(mtcnn_gguf());
+    const auto truth = face_truth::read_truth(ANIMEGAN_SOURCE_DIR "/tests/data/shared_faces.txt");
+    std::map<std::string, Image> photos;
+    for (const auto& [name, faces] : truth) {
+        photos[name] = load_image(testing::shared_file("images/" + name));
+        const std::vector<FaceDetection> found = detector.detect(photos[name]);
+        const face_truth::Count c = face_truth::match(found, faces, faces.size(), "");
+        MESSAGE(name << ": " << c.found << " of " << c.total << " faces, " << c.false_positives
+                     << " false positives");
+        CHECK(c.false_positives == 0);
+        // crowd_party: at least 15 of its 16 clear faces (the 17th is cut by the edge); scene_station's two
+        // faces of 13 and 19 pixels are not required.
+        CHECK(c.found >= (name == "crowd_party.jpg" ? 15 : name == "scene_station.jpg" ? 0 : c.total));
+        for (const FaceDetection& f : found) {
+            CHECK(f.keypoint_count == 4);
+            for (int k : {kRightEye, kLeftEye}) {
+                CHECK((f.keypoints[k][0] > f.x0 && f.keypoints[k][0] < f.x1 && f.keypoints[k][1] > f.y0 &&
+                       f.keypoints[k][1] < f.y1));
+            }
+            CHECK(f.keypoints[kRightEye][0] <
+                  f.keypoints[kLeftEye][0]);  // the person's right eye is on the left
+        }
+    }
+    std::vector<Image> portraits;
+    std::vector<face_truth::Face> portrait_faces;
+    for (const auto& [name, faces] : truth) {
+        if (name.rfind("portrait_", 0) == 0)
+            portraits.push_back(photos[name]), portrait_faces.push_back(faces[0]);
+    }
+    std::vector<face_truth::Face> pasted;
+    const Image composite =
+        face_truth::composite(photos["scene_car.jpg"], portraits, portrait_faces, 12, pasted);
+    const face_truth::Count c = face_truth::match(detector.detect(composite), pasted, pasted.size(), "");
+    MESSAGE("8 faces of 12 pixels pasted into scene_car: " << c.found << " found, " << c.false_positives
+                                                           << " false positives");
+    CHECK(c.found >= 7);
+    CHECK(c.false_positives == 0);
+
+    // Every net runs single-threaded on its own task, so the thread count changes nothing.
+    const std::vector<FaceDetection> one =
+        FaceDetector::load(mtcnn_gguf(), 1).detect(photos["crowd_party.jpg"]);
+    const std::vector<FaceDetection> three =
+        FaceDetector::load(mtcnn_gguf(), 3).detect(photos["crowd_party.jpg"]);
+    REQUIRE(one.size() == three.size());
+    for (size_t i = 0; i < one.size(); ++i) {
+        CHECK((one[i].x0 == three[i].x0 && one[i].y1 == three[i].y1 && one[i].score == three[i].score &&
+               one[i].keypoints[kNoseTip][0] == three[i].keypoints[kNoseTip][0]));
+    }
+}
 
 TEST_CASE("MTCNN bad input: nets missing, twice, or of another kind; broken files; bad options and inputs") {
     const std::string dir = testing::scratch_dir("mtcnn_bad");

@@ -62,6 +62,9 @@ struct RunOptions {
     // Called after each stage with its name and duration, for progress display.
     std::function<void(const std::string& stage, double milliseconds)> on_stage;
     NormStatisticsHook on_norm_statistics;
+    // Run on the calling thread alone instead of the generator's threads. Such calls may run at the same time
+    // from several threads on one generator (the face pass stylizes several faces at once this way).
+    bool calling_thread_only = false;
 };
 
 // Smallest and largest input sides the generator accepts (the largest keeps memory within reason:

@@ -1,4 +1,5 @@
 // The generator forward pass and its loading from GGUF. Read top to bottom, forward() is the network.
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -58,7 +59,7 @@ struct Generator::Impl {
     ModelInfo info;
     animeganv2::Layout layers;
     std::unique_ptr<ThreadPool> threads;
-    mutable size_t last_peak_bytes = 0;
+    mutable std::atomic<size_t> last_peak_bytes{0};
 
     explicit Impl(weights::GgufFile f) : file(std::move(f)) {}
 
@@ -125,7 +126,9 @@ struct Generator::Impl {
         }
         check_size(input.height(), input.width());
         BufferPool buffers;
-        ops::Context ctx{*threads, buffers, kernels::active_kernels()};
+        ThreadPool calling_thread(1);  // no worker threads: ops run inline
+        ops::Context ctx{options.calling_thread_only ? calling_thread : *threads, buffers,
+                         kernels::active_kernels()};
         ctx.on_norm_statistics = &options.on_norm_statistics;
         auto clock = std::chrono::steady_clock::now();
         auto stage_done = [&](const char* name) {
