@@ -320,7 +320,7 @@ TEST_CASE("end to end: threads, no faces, tiny faces, border and overlapping fac
     stylize_with_faces(scene1, nullptr, det1, portrait, sized, &report);
     REQUIRE(report.style_side.size() == 1);
     const FaceDetection& pf = report.faces[0];
-    const int crop = int(std::lround(1.8f * std::max(pf.x1 - pf.x0, pf.y1 - pf.y0)));
+    const int crop = int(std::lround(1.8 * std::sqrt(double(pf.x1 - pf.x0) * (pf.y1 - pf.y0))));
     CHECK(report.style_side[0] == std::clamp(int(std::lround(1.5 * crop)), 128, 512));
     sized.style_budget = 0.75f;
     stylize_with_faces(scene1, nullptr, det1, portrait, sized, &report);

@@ -49,7 +49,7 @@ void check_options(const FacePassOptions& o) {
 // Pixels of the crop cut from the photo: about the crop's extent in photo pixels, so cutting it is a rotation
 // without scaling and every later resize (to the stylized side and back) is done by resize_image's filters.
 int crop_side(const FaceDetection& f, float crop_scale) {
-    const double extent = crop_scale * std::max(f.x1 - f.x0, f.y1 - f.y0);
+    const double extent = crop_scale * facewarp::face_extent(f);
     return std::clamp(int(std::lround(extent)), kMinSide, kMaxCropSide);
 }
 

@@ -50,13 +50,17 @@ Affine Affine::inverse() const {
     return inv;
 }
 
+double face_extent(const FaceDetection& face) {
+    return std::sqrt(std::max(double(face.x1 - face.x0), 0.0) * std::max(double(face.y1 - face.y0), 0.0));
+}
+
 Affine face_crop_transform(const FaceDetection& face, float crop_scale, int side) {
     // The box is in continuous coordinates (pixel i spans [i, i + 1]); the map works on pixel centres.
     const double cx = 0.5 * (face.x0 + face.x1) - 0.5, cy = 0.5 * (face.y0 + face.y1) - 0.5;
     const double ex = face.keypoints[kLeftEye][0] - face.keypoints[kRightEye][0];
     const double ey = face.keypoints[kLeftEye][1] - face.keypoints[kRightEye][1];
     const double angle = std::atan2(ey, ex);  // the person's left eye is on the photo's right when upright
-    const double extent = crop_scale * std::max(face.x1 - face.x0, face.y1 - face.y0);
+    const double extent = crop_scale * face_extent(face);
     const double k = extent / side, co = k * std::cos(angle), si = k * std::sin(angle);
     const double mid = 0.5 * (side - 1);
     Affine t;

@@ -21,8 +21,13 @@ struct Affine {
     Affine inverse() const;
 };
 
+// The face's size the crop scales with: the side of a square of the box's area. That is the side of
+// BlazeFace's square boxes; MTCNN's are taller than wide (forehead to chin), and their longer side would make
+// crops, and their cost, a third larger for the same face.
+double face_extent(const FaceDetection& face);
+
 // Crop pixel -> photo pixel for a side x side crop around the face: rotated so the eyes are level, centred on
-// the box, covering crop_scale times the box's longer side.
+// the box, covering crop_scale times face_extent.
 Affine face_crop_transform(const FaceDetection& face, float crop_scale, int side);
 
 // The crop, sampled bilinearly; positions outside the photo mirror back into it.

@@ -31,7 +31,8 @@ struct FacePassOptions {
     float style_budget = 0.75f;
     // Largest side a face crop is stylized at (>= kMinSide).
     int face_size = 512;
-    // Crop side over the face box's longer side (>= 1.2 keeps the blend inside the crop).
+    // Crop side over the face box's size (the side of a square of its area; >= 1.2 keeps the blend inside
+    // the crop).
     float crop_scale = 1.8f;
     // Faces whose box is narrower or shorter than this are left as the scene made them.
     int min_face_px = 24;
