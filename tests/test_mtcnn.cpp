@@ -175,6 +175,79 @@ TEST_CASE(
     }
 }
 
+TEST_CASE("MTCNN: raw outputs of P-Net, R-Net and O-Net match Arm NN (CpuRef) on the same files") {
+    ANIMEGAN_SKIP_IF(nets_absent());
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("images"));
+    ANIMEGAN_SKIP_IF(testing::armnn_unavailable_reason());
+    const mtcnn::Detector detector(weights::GgufFile::open(mtcnn_gguf()), 1);
+    const std::string dir = testing::scratch_dir("mtcnn_armnn");
+    const Image crowd = load_image(testing::shared_dir() + "/images/crowd_party.jpg");
+    const Image portrait = load_image(testing::shared_dir() + "/images/portrait_01.jpg");
+
+    // P-Net at an odd size (its SAME pool clips windows at the bottom and right), on two photos; R-Net and
+    // O-Net on crops of faces (scores near 1) and of other things.
+    std::map<NetKind, std::vector<Image>> inputs;
+    inputs[NetKind::P] = {resize_image(crowd, 243, 161), resize_image(portrait, 243, 161)};
+    const std::array<int, 3> crops[] = {
+        {477, 92, 85}, {585, 237, 115}, {880, 440, 30}, {500, 500, 200}, {90, 420, 30}};
+    for (const auto& [x, y, side] : crops) {
+        inputs[NetKind::R].push_back(crop_resized(crowd, x, y, side, 24));
+        inputs[NetKind::O].push_back(crop_resized(crowd, x, y, side, 48));
+    }
+    inputs[NetKind::R].push_back(resize_image(portrait, 24, 24));
+    inputs[NetKind::O].push_back(resize_image(portrait, 48, 48));
+
+    // The TFLite output each of our heads corresponds to.
+    const std::map<NetKind, std::vector<std::string>> outputs = {
+        {NetKind::P, {"pnet_conv4-1_BiasAdd", "pnet_conv4-2_BiasAdd"}},
+        {NetKind::R, {"rnet_conv5-1_conv5-1", "rnet_conv5-2_conv5-2"}},
+        {NetKind::O, {"onet_conv6-1_conv6-1", "onet_conv6-2_conv6-2", "onet_conv6-3_conv6-3"}}};
+    for (const mtcnn::NetSpec& net : mtcnn::nets()) {
+        const std::string title = net.title;
+        CAPTURE(title);
+        const std::vector<Image>& images = inputs[net.kind];
+        // P-Net's file fixes a 1280x960 input; the rewrite sets it to ours (transposed) for Arm NN's speed.
+        const std::string input_shape = net.kind == NetKind::P ? " --input 1,243,161,3" : "";
+        const std::string cut = dir + "/" + net.name + ".tflite";
+        REQUIRE(testing::run_command("/usr/bin/python3 " ANIMEGAN_SOURCE_DIR
+                                     "/tools/tflite_rewrite.py cut-softmax " +
+                                     testing::npm_model(kNetFiles[size_t(net.kind)]) + " " + cut +
+                                     input_shape + " >> " + dir + "/rewrite.log 2>&1") == 0);
+        std::vector<std::vector<Tensor>> ours;
+        std::string files;
+        for (size_t i = 0; i < images.size(); ++i) {
+            const Tensor input = mtcnn::image_to_input(images[i]);
+            const std::string stem = dir + "/" + net.name + "_" + std::to_string(i);
+            testing::write_bytes(stem + ".f32", transposed_nhwc(input));
+            files += " " + stem + ".f32";
+            ours.push_back(detector.run_net(net.kind, input));
+        }
+        REQUIRE_MESSAGE(
+            testing::run_command("/usr/bin/python3 " ANIMEGAN_SOURCE_DIR "/tools/armnn_reference.py " + cut +
+                                 files + " > " + dir + "/armnn_" + net.name + ".log 2>&1") == 0,
+            "Arm NN failed: see " << dir);
+        for (size_t i = 0; i < images.size(); ++i) {
+            std::ostringstream report;
+            for (size_t h = 0; h < net.heads.size(); ++h) {
+                const std::string name =
+                    dir + "/" + net.name + "_" + std::to_string(i) + "." + outputs.at(net.kind)[h] + ".f32";
+                const auto [worst, largest] = compare_transposed(ours[i][h], testing::read_f32_file(name));
+                report << " " << net.heads[h].name << " " << worst << " (largest " << largest << ")";
+                CHECK(worst <= kArmnnTolerance);
+            }
+            if (net.kind != NetKind::P) {
+                const float* logits = ours[i][0].data();
+                report << ", face probability " << 1.0 / (1.0 + std::exp(double(logits[0]) - logits[1]));
+            }
+            MESSAGE(title << " input " << i << " vs Arm NN, max diff / max(1, |value|):" << report.str());
+        }
+    }
+}
+
+}  // TEST_SUITE("face")
+
+// Fast, and mostly without npm: with the other bad-input tests, under the sanitizers too.
+TEST_SUITE("bad_input") {
 TEST_CASE("MTCNN bad input: nets missing, twice, or of another kind; broken files; bad options and inputs") {
     const std::string dir = testing::scratch_dir("mtcnn_bad");
     // Files made here, so this part runs without npm.
@@ -254,73 +327,4 @@ TEST_CASE("MTCNN bad input: nets missing, twice, or of another kind; broken file
     CHECK_FALSE(fs::exists(dir + "/x.gguf"));
 }
 
-TEST_CASE("MTCNN: raw outputs of P-Net, R-Net and O-Net match Arm NN (CpuRef) on the same files") {
-    ANIMEGAN_SKIP_IF(nets_absent());
-    ANIMEGAN_SKIP_IF(testing::shared_file_absent("images"));
-    ANIMEGAN_SKIP_IF(testing::armnn_unavailable_reason());
-    const mtcnn::Detector detector(weights::GgufFile::open(mtcnn_gguf()), 1);
-    const std::string dir = testing::scratch_dir("mtcnn_armnn");
-    const Image crowd = load_image(testing::shared_dir() + "/images/crowd_party.jpg");
-    const Image portrait = load_image(testing::shared_dir() + "/images/portrait_01.jpg");
-
-    // P-Net at an odd size (its SAME pool clips windows at the bottom and right), on two photos; R-Net and
-    // O-Net on crops of faces (scores near 1) and of other things.
-    std::map<NetKind, std::vector<Image>> inputs;
-    inputs[NetKind::P] = {resize_image(crowd, 243, 161), resize_image(portrait, 243, 161)};
-    const std::array<int, 3> crops[] = {
-        {477, 92, 85}, {585, 237, 115}, {880, 440, 30}, {500, 500, 200}, {90, 420, 30}};
-    for (const auto& [x, y, side] : crops) {
-        inputs[NetKind::R].push_back(crop_resized(crowd, x, y, side, 24));
-        inputs[NetKind::O].push_back(crop_resized(crowd, x, y, side, 48));
-    }
-    inputs[NetKind::R].push_back(resize_image(portrait, 24, 24));
-    inputs[NetKind::O].push_back(resize_image(portrait, 48, 48));
-
-    // The TFLite output each of our heads corresponds to.
-    const std::map<NetKind, std::vector<std::string>> outputs = {
-        {NetKind::P, {"pnet_conv4-1_BiasAdd", "pnet_conv4-2_BiasAdd"}},
-        {NetKind::R, {"rnet_conv5-1_conv5-1", "rnet_conv5-2_conv5-2"}},
-        {NetKind::O, {"onet_conv6-1_conv6-1", "onet_conv6-2_conv6-2", "onet_conv6-3_conv6-3"}}};
-    for (const mtcnn::NetSpec& net : mtcnn::nets()) {
-        const std::string title = net.title;
-        CAPTURE(title);
-        const std::vector<Image>& images = inputs[net.kind];
-        // P-Net's file fixes a 1280x960 input; the rewrite sets it to ours (transposed) for Arm NN's speed.
-        const std::string input_shape = net.kind == NetKind::P ? " --input 1,243,161,3" : "";
-        const std::string cut = dir + "/" + net.name + ".tflite";
-        REQUIRE(testing::run_command("/usr/bin/python3 " ANIMEGAN_SOURCE_DIR
-                                     "/tools/tflite_rewrite.py cut-softmax " +
-                                     testing::npm_model(kNetFiles[size_t(net.kind)]) + " " + cut +
-                                     input_shape + " >> " + dir + "/rewrite.log 2>&1") == 0);
-        std::vector<std::vector<Tensor>> ours;
-        std::string files;
-        for (size_t i = 0; i < images.size(); ++i) {
-            const Tensor input = mtcnn::image_to_input(images[i]);
-            const std::string stem = dir + "/" + net.name + "_" + std::to_string(i);
-            testing::write_bytes(stem + ".f32", transposed_nhwc(input));
-            files += " " + stem + ".f32";
-            ours.push_back(detector.run_net(net.kind, input));
-        }
-        REQUIRE_MESSAGE(
-            testing::run_command("/usr/bin/python3 " ANIMEGAN_SOURCE_DIR "/tools/armnn_reference.py " + cut +
-                                 files + " > " + dir + "/armnn_" + net.name + ".log 2>&1") == 0,
-            "Arm NN failed: see " << dir);
-        for (size_t i = 0; i < images.size(); ++i) {
-            std::ostringstream report;
-            for (size_t h = 0; h < net.heads.size(); ++h) {
-                const std::string name =
-                    dir + "/" + net.name + "_" + std::to_string(i) + "." + outputs.at(net.kind)[h] + ".f32";
-                const auto [worst, largest] = compare_transposed(ours[i][h], testing::read_f32_file(name));
-                report << " " << net.heads[h].name << " " << worst << " (largest " << largest << ")";
-                CHECK(worst <= kArmnnTolerance);
-            }
-            if (net.kind != NetKind::P) {
-                const float* logits = ours[i][0].data();
-                report << ", face probability " << 1.0 / (1.0 + std::exp(double(logits[0]) - logits[1]));
-            }
-            MESSAGE(title << " input " << i << " vs Arm NN, max diff / max(1, |value|):" << report.str());
-        }
-    }
-}
-
-}  // TEST_SUITE("face")
+}  // TEST_SUITE("bad_input")
