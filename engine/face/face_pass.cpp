@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <exception>
-#include <mutex>
 #include <numeric>
 #include <string>
 
@@ -51,22 +49,6 @@ void check_options(const FacePassOptions& o) {
 int crop_side(const FaceDetection& f, float crop_scale) {
     const double extent = crop_scale * facewarp::face_extent(f);
     return std::clamp(int(std::lround(extent)), kMinSide, kMaxCropSide);
-}
-
-// Runs fn(k) for k in [0, n) on the pool's threads; rethrows the first exception once all are done.
-template <typename Fn>
-void run_tasks(ThreadPool& pool, size_t n, Fn&& fn) {
-    std::exception_ptr error;
-    std::mutex error_mutex;
-    pool.parallel_tasks(n, [&](int, size_t k) {
-        try {
-            fn(k);
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(error_mutex);
-            if (!error) error = std::current_exception();
-        }
-    });
-    if (error) std::rethrow_exception(error);
 }
 
 // The side each face crop is stylized at: style_scale times its side, at least min_style_side, at most
@@ -170,7 +152,7 @@ Image stylize_with_faces(const Generator& scene, const Generator* face_model, co
     };
     t = std::chrono::steady_clock::now();
     if (one_per_thread) {
-        run_tasks(pool, jobs.size(), stylize);
+        parallel_tasks_rethrowing(pool, jobs.size(), [&](int, size_t k) { stylize(k); });
     } else {
         for (size_t k = 0; k < jobs.size(); ++k) stylize(k);
     }
@@ -191,7 +173,7 @@ Image stylize_with_faces(const Generator& scene, const Generator* face_model, co
         for (size_t k = 0; k < jobs.size(); ++k) {
             if (wave[k] == w) members.push_back(k);
         }
-        run_tasks(pool, members.size(), [&](size_t m) {
+        parallel_tasks_rethrowing(pool, members.size(), [&](int, size_t m) {
             FaceJob& job = jobs[members[m]];
             const auto start = std::chrono::steady_clock::now();
             job.seam = faceblend::blend_face(result, job.styled, job.crop_to_photo);

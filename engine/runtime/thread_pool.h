@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -44,5 +45,22 @@ class ThreadPool {
     int pending_ = 0;
     bool stopping_ = false;
 };
+
+// parallel_tasks for tasks that may throw (a network pass on a bad input, an allocation): every task still
+// runs, and the first exception is rethrown once all are done.
+template <typename Fn>
+void parallel_tasks_rethrowing(ThreadPool& pool, size_t n, Fn&& fn) {
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    pool.parallel_tasks(n, [&](int thread, size_t task) {
+        try {
+            fn(thread, task);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(error_mutex);
+            if (!error) error = std::current_exception();
+        }
+    });
+    if (error) std::rethrow_exception(error);
+}
 
 }  // namespace animegan

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
-#include <mutex>
+#include <memory>
+#include <vector>
 
 #include "animegan/error.h"
 #include "engine/models/mtcnn/importers.h"
@@ -49,17 +49,7 @@ template <typename Fn>
 void run_tasks(ThreadPool& pool, size_t n, Fn&& fn) {
     std::vector<std::unique_ptr<Worker>> workers(size_t(pool.size()));
     for (auto& w : workers) w = std::make_unique<Worker>();
-    std::exception_ptr error;
-    std::mutex error_mutex;
-    pool.parallel_tasks(n, [&](int thread, size_t task) {
-        try {
-            fn(*workers[size_t(thread)], task);
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(error_mutex);
-            if (!error) error = std::current_exception();
-        }
-    });
-    if (error) std::rethrow_exception(error);
+    parallel_tasks_rethrowing(pool, n, [&](int thread, size_t task) { fn(*workers[size_t(thread)], task); });
 }
 
 }  // namespace
@@ -94,9 +84,9 @@ class Detector::Halves {
   public:
     explicit Halves(const Image& photo) : photo_(photo) {
         constexpr int kSmallestHalf = 48;  // O-Net's crop
+        halves_.reserve(32);               // at most 31 halvings of an int side: `last` stays valid
         for (const Image* last = &photo; std::min(last->width, last->height) >= 2 * kSmallestHalf;
              last = &halves_.back()) {
-            halves_.reserve(32);  // at most 31 halvings of an int side: `last` stays valid
             halves_.push_back(resize_image(*last, (last->width + 1) / 2, (last->height + 1) / 2));
         }
     }
