@@ -73,6 +73,7 @@ class Source : public FrameSource {
     void convert(const AVFrame& frame, Image& image);
     [[noreturn]] void broke_off(const std::string& why) const;
     int64_t to_stream_time(double seconds, int stream) const;
+    double declared_video_end() const;  // seconds, from the container's header; 0 = not declared
 
     std::string path_;
     InputContext input_;
@@ -85,6 +86,7 @@ class Source : public FrameSource {
     int rotation_ = 0;  // clockwise degrees the frames are turned (SourceSettings::apply_rotation)
     int64_t frames_out_ = 0, frames_decoded_ = 0;
     int64_t last_pts_ = AV_NOPTS_VALUE, last_frame_pts_ = AV_NOPTS_VALUE;
+    double last_frame_end_ = 0;  // seconds: the last frame's timestamp plus its duration
     bool cutting_ = false;
     double cut_origin_ = 0;             // the piece's start, in seconds on the file's clock
     int64_t cut_end_ = AV_NOPTS_VALUE;  // video pts (stream time base) where the piece ends

@@ -49,6 +49,10 @@ int clockwise_rotation(const AVStream& st) {
     return ((quarter % 4) + 4) % 4 * 90;
 }
 
+// A video ending this much before the length its container declares is taken as cut short. Larger than any
+// rounding of durations, smaller than any truncation worth reporting.
+constexpr double kEndTolerance = 0.5;
+
 std::string seconds_text(double s) {
     char t[32];
     std::snprintf(t, sizeof t, "%.2f s", s);
@@ -91,7 +95,14 @@ Source::Source(const std::string& path, const SourceSettings& settings)
 
     AVFormatContext* raw = nullptr;
     int r = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
-    if (r < 0) throw Error(path + ": not a video file FFmpeg can read: " + describe(r));
+    if (r < 0) {
+        // An MP4 written without +faststart keeps its index (moov) at the end: cut short, it cannot be read.
+        const bool no_index = last_ffmpeg_message().find("moov atom not found") != std::string::npos;
+        throw Error(path + ": not a video file FFmpeg can read: " + describe(r) +
+                    (no_index ? "; a truncated MP4 loses its index, which is at the end unless written with "
+                                "+faststart"
+                              : ""));
+    }
     input_.reset(raw);
     r = avformat_find_stream_info(raw, nullptr);
     if (r < 0) throw Error(path + ": cannot read its streams: " + describe(r));
@@ -188,6 +199,20 @@ int64_t Source::to_stream_time(double seconds, int stream) const {
     return int64_t(std::llround(seconds * tb.den / tb.num));
 }
 
+double Source::declared_video_end() const {
+    const AVStream* st = input_->streams[video_index_];
+    const double start = st->start_time != AV_NOPTS_VALUE ? st->start_time * av_q2d(st->time_base) : 0;
+    if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
+        return start + st->duration * av_q2d(st->time_base);
+    // Matroska muxers record each track's length as a tag, "HH:MM:SS.nnnnnnnnn".
+    const AVDictionaryEntry* tag = av_dict_get(st->metadata, "DURATION", nullptr, 0);
+    int h = 0, m = 0;
+    double sec = 0;
+    if (tag && std::sscanf(tag->value, "%d:%d:%lf", &h, &m, &sec) == 3 && h >= 0 && m >= 0 && sec >= 0)
+        return h * 3600.0 + m * 60.0 + sec;
+    return 0;
+}
+
 std::string Source::position() const {
     std::string s = "frame " + std::to_string(frames_out_);
     if (last_frame_pts_ != AV_NOPTS_VALUE) {
@@ -259,6 +284,13 @@ bool Source::receive_frame(PipelineItem& item) {
             pts = last_pts_ + 1;  // encoders need increasing pts
         last_pts_ = pts;
         last_frame_pts_ = pts;
+        {
+            const AVRational tb = input_->streams[video_index_]->time_base;
+            const double length = frame_->pkt_duration > 0     ? frame_->pkt_duration * av_q2d(tb)
+                                  : format_.frame_rate.known() ? 1 / format_.frame_rate.value()
+                                                               : 0;
+            last_frame_end_ = pts * av_q2d(tb) + length;
+        }
         item.has_frame = true;
         item.frame.pts = pts - (cutting() ? video_origin_ : 0);
         item.frame.duration = frame_->pkt_duration > 0 ? frame_->pkt_duration : 0;
@@ -280,6 +312,12 @@ bool Source::next(PipelineItem& item) {
             if (!cutting() && st->nb_frames > 0 && frames_decoded_ < st->nb_frames) {
                 broke_off("the file's index lists " + std::to_string(st->nb_frames) + " frames, " +
                           std::to_string(frames_decoded_) + " could be read: truncated?");
+            }
+            // Streamable containers (Matroska, WebM) have no index, but say how long the video lasts.
+            const double expected_end = declared_video_end();
+            if (!cutting() && expected_end > 0 && last_frame_end_ < expected_end - kEndTolerance) {
+                broke_off("the file says the video lasts until " + seconds_text(expected_end) +
+                          ", the frames stop at " + seconds_text(last_frame_end_) + ": truncated?");
             }
             return false;
         }
@@ -315,13 +353,14 @@ bool Source::next(PipelineItem& item) {
             continue;
         }
         if (cutting()) {
-            // Keep the packets that overlap the piece, shifted like the video.
+            // Keep the packets that start inside the piece, shifted like the video (one starting before it
+            // would get a negative timestamp, and containers shift every stream to avoid those).
             const int64_t begin = to_stream_time(cut_origin_, packet_->stream_index);
             const int64_t end =
                 cut_end_ == AV_NOPTS_VALUE
                     ? INT64_MAX
                     : av_rescale_q(cut_end_, input_->streams[video_index_]->time_base, st->time_base);
-            if (t == AV_NOPTS_VALUE || t + packet_->duration <= begin || t >= end) {
+            if (t == AV_NOPTS_VALUE || t < begin || t >= end) {
                 av_packet_unref(packet_.get());
                 continue;
             }
