@@ -443,6 +443,71 @@ TEST_SUITE("video") {
         CHECK(psnr(stabilized[6], alone[6]) == 99.0);  // identical: nothing carried over from the first photo
     }
 
+    // The face pass on video against the face pass run on each frame alone (detection every frame, no
+    // smoothing):
+    // flicker measured inside the face's box.
+    TEST_CASE("faces: tracked, smoothed face crops flicker less than the photo face pass on every frame") {
+        SKIP_UNLESS_CLIPS(false);
+        const std::string tflite = testing::shared_dir() + "/models/face_detection_front.tflite";
+        if (!std::filesystem::exists(tflite)) {
+            MESSAGE("skipped: " << tflite << " is absent");
+            return;
+        }
+        const std::string dir = testing::scratch_dir("video_faces");
+        convert_to_gguf(tflite, dir + "/front.gguf");
+        const FaceDetector detector = FaceDetector::load(dir + "/front.gguf", 2);
+        const std::string in = dir + "/face.y4m";
+        ffmpeg("-loop 1 -i '" + image("portrait_05.jpg") +
+               "' -vf \"scale=192:192,"
+               "format=yuv420p,noise=alls=10:allf=t\" -frames:v 12 '" +
+               in + "'");
+        VideoOptions per_frame, tracked;
+        for (VideoOptions* o : {&per_frame, &tracked}) {
+            o->detector = &detector;
+            o->face.face_size = 128;
+        }
+        per_frame.stabilize = false;
+        per_frame.detect_every = 1;
+        tracked.detect_every = 5;
+        stylize_video(hayao(), in, dir + "/per_frame.y4m", per_frame);
+        const VideoReport report = stylize_video(hayao(), in, dir + "/tracked.y4m", tracked);
+        CHECK(report.face_tracks == 1);
+        const std::vector<Image> input = read_y4m(in), alone = read_y4m(dir + "/per_frame.y4m"),
+                                 smooth = read_y4m(dir + "/tracked.y4m");
+        REQUIRE(alone.size() == input.size());
+        REQUIRE(smooth.size() == input.size());
+        const std::vector<FaceDetection> faces = detector.detect(input[0]);
+        REQUIRE(faces.size() == 1);
+        const int x0 = std::max(0, int(faces[0].x0)), y0 = std::max(0, int(faces[0].y0));
+        const int x1 = std::min(input[0].width, int(faces[0].x1)),
+                  y1 = std::min(input[0].height, int(faces[0].y1));
+        auto region = [&](const Image& im) {
+            Image r;
+            r.width = x1 - x0, r.height = y1 - y0;
+            for (int y = y0; y < y1; ++y) {
+                r.pixels.insert(r.pixels.end(), im.pixels.begin() + (size_t(y) * im.width + x0) * 3,
+                                im.pixels.begin() + (size_t(y) * im.width + x1) * 3);
+            }
+            return r;
+        };
+        std::vector<Image> face_in, face_alone, face_smooth;
+        double worst_psnr = 99;
+        for (size_t t = 0; t < input.size(); ++t) {
+            face_in.push_back(region(input[t]));
+            face_alone.push_back(region(alone[t]));
+            face_smooth.push_back(region(smooth[t]));
+            worst_psnr = std::min(worst_psnr, psnr(face_smooth.back(), face_alone.back()));
+        }
+        const double change = temporal_change(face_in);
+        const double flicker_alone = temporal_change(face_alone) / change,
+                     flicker_smooth = temporal_change(face_smooth) / change;
+        MESSAGE("face region: flicker " << flicker_alone << " per frame, " << flicker_smooth << " tracked ("
+                                        << flicker_alone / flicker_smooth
+                                        << "x lower); worst PSNR vs per frame " << worst_psnr << " dB");
+        CHECK(flicker_alone / flicker_smooth >= 2.0);
+        CHECK(worst_psnr >= 35.0);
+    }
+
     TEST_CASE("broken inputs: clear one-line errors, exit status 1, a truncated file keeps its frames") {
         SKIP_UNLESS_CLIPS(true);
         const std::string dir = testing::scratch_dir("video_bad_input");
