@@ -58,10 +58,12 @@ const char* kUsage =
     "  --start S             begin S seconds into the input\n"
     "  --duration S          stylize S seconds (default: to the end)\n"
     "  --crf N               encoder quality, lower is better: H.264 0-51, VP9 0-63 (default 20)\n"
-    "  --no-stabilize        stylize each frame on its own (default: norm statistics and pixels smoothed "
-    "over\n"
-    "                        time, restarted at scene cuts)\n"
-    "  --face                faces tracked across frames (detected every --detect-every frames, default 5)\n"
+    "  --no-stabilize        stylize each frame on its own (default: norm statistics and pixels\n"
+    "                        smoothed over time, restarted at scene cuts)\n"
+    "  --face                faces followed across frames: detected every --detect-every N frames\n"
+    "                        (default 5), boxes and keypoints smoothed in between\n"
+    "  progress (frames, fps, ETA) goes to stderr; -q silences it. Without FFmpeg's libraries in the build\n"
+    "  only y4m works.\n"
     "\n"
     "exit status: 0 on success, 1 on any error (the reason is printed), 2 on a usage error\n";
 // clang-format on
