@@ -35,11 +35,18 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()[-300:]}")
-    return r.stdout
+def run(cmd, cpu=None):
+    """Runs cmd and returns its stdout; adds the process's CPU seconds (all threads) to cpu[0] if given."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0), err.seek(0)
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: {err.read().decode()[-300:]}")
+        if cpu is not None:
+            cpu[0] += usage.ru_utime + usage.ru_stime
+        return out.read().decode()
 
 
 def make_clip(work, size, frames):
@@ -54,28 +61,32 @@ def make_clip(work, size, frames):
     return clip, sorted(os.path.join(frame_dir, f) for f in os.listdir(frame_dir) if f.endswith(".png"))
 
 
+# Each returns (frames per wall second, frames per CPU second of all its threads).
+
 def pipeline_fps(args, clip, threads, work):
+    cpu = [0.0]
     out = run([args.cli, "-m", args.model, "-i", clip, "-o", os.path.join(work, "out.mp4"), "--max-side", "0",
-               "--threads", str(threads)])
+               "--threads", str(threads)], cpu)
     m = re.search(r"output .*: (\d+) frames.*\ntotal\s+([\d.]+) s", out, re.S)
     if not m:
         raise RuntimeError("no 'total' line in: " + out)
-    return int(m.group(1)) / float(m.group(2))
+    return int(m.group(1)) / float(m.group(2)), int(m.group(1)) / cpu[0]
 
 
 def stylize_fps(args, size, threads, frames):
     w, h = size
     out = run([args.e2e, "--model", args.model, "--size", f"{h}x{w}", "--threads", str(threads),
                "--iters", str(frames)])
-    return 1000.0 / statistics.median(json.loads(out.strip().splitlines()[-1])["ms"])
+    line = json.loads(out.strip().splitlines()[-1])
+    return 1000.0 / statistics.median(line["ms"]), 1000.0 / statistics.median(line["cpu_ms"])
 
 
 def per_frame_fps(args, pngs, threads, work):
-    start = time.monotonic()
+    start, cpu = time.monotonic(), [0.0]
     for png in pngs:
         run([args.cli, "-m", args.model, "-i", png, "-o", os.path.join(work, "out.png"), "--max-side", "0",
-             "--threads", str(threads), "-q"])
-    return len(pngs) / (time.monotonic() - start)
+             "--threads", str(threads), "-q"], cpu)
+    return len(pngs) / (time.monotonic() - start), len(pngs) / cpu[0]
 
 
 def main():
@@ -107,20 +118,25 @@ def main():
                                stylize_fps(args, size, threads, args.frames) if method == "stylize" else
                                per_frame_fps(args, pngs, threads, work))
                         results.setdefault((size, threads, method), []).append(fps)
-                        log(f"rep {rep + 1} {size[0]}x{size[1]} threads {threads} {method}: {fps:.3f} fps")
+                        log(f"rep {rep + 1} {size[0]}x{size[1]} threads {threads} {method}: {fps[0]:.3f} fps, "
+                            f"{fps[1]:.3f} frames per CPU second")
 
-    print(f"Frames per second, median of {args.reps} rep(s) of {args.frames} frames; load average {load_before} "
-          f"before, {' '.join(f'{x:.2f}' for x in os.getloadavg())} after\n")
-    print("| size | threads | pipeline fps | stylize-only fps | CLI per frame fps | pipeline / stylize-only |")
-    print("|---|---|---|---|---|---|")
-    for size in sizes:
-        for threads in threads_list:
-            med = {m: statistics.median(results[(size, threads, m)]) if (size, threads, m) in results else None
-                   for m in METHODS}
-            cell = lambda v: "—" if v is None else f"{v:.3f}"
-            ratio = med["pipeline"] / med["stylize"] if med["pipeline"] and med["stylize"] else None
-            print(f"| {size[0]}x{size[1]} | {threads} | {cell(med['pipeline'])} | {cell(med['stylize'])} | "
-                  f"{cell(med['per_frame'])} | {'—' if ratio is None else f'{ratio:.2f}'} |")
+    print(f"Median of {args.reps} rep(s) of {args.frames} frames; load average {load_before} before, "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} after\n")
+    for index, what in ((0, "Frames per second (wall clock)"),
+                        (1, "Frames per CPU second (all threads; a busy machine inflates it less)")):
+        print(what + ":\n")
+        print("| size | threads | pipeline | stylize only | CLI per frame | pipeline / stylize only |")
+        print("|---|---|---|---|---|---|")
+        for size in sizes:
+            for threads in threads_list:
+                med = {m: statistics.median(r[index] for r in results[(size, threads, m)])
+                       if (size, threads, m) in results else None for m in METHODS}
+                cell = lambda v: "—" if v is None else f"{v:.3f}"
+                ratio = med["pipeline"] / med["stylize"] if med["pipeline"] and med["stylize"] else None
+                print(f"| {size[0]}x{size[1]} | {threads} | {cell(med['pipeline'])} | {cell(med['stylize'])} | "
+                      f"{cell(med['per_frame'])} | {'—' if ratio is None else f'{ratio:.2f}'} |")
+        print()
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ class Source : public FrameSource {
     const VideoFormat& format() const override { return format_; }
     bool next(PipelineItem& item) override;
     std::string position() const override;
+    std::vector<std::string> warnings() const override;
 
     const AVFormatContext* context() const { return input_.get(); }
     int video_stream() const { return video_index_; }
@@ -84,7 +85,7 @@ class Source : public FrameSource {
     VideoFormat format_;
     int video_index_ = -1;
     int rotation_ = 0;  // clockwise degrees the frames are turned (SourceSettings::apply_rotation)
-    int64_t frames_out_ = 0, frames_decoded_ = 0;
+    int64_t frames_out_ = 0;
     int64_t last_pts_ = AV_NOPTS_VALUE, last_frame_pts_ = AV_NOPTS_VALUE;
     double last_frame_end_ = 0;  // seconds: the last frame's timestamp plus its duration
     bool cutting_ = false;

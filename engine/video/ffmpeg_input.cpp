@@ -222,6 +222,13 @@ std::string Source::position() const {
     return s;
 }
 
+std::vector<std::string> Source::warnings() const {
+    if (corrupt_packets_ == 0) return {};
+    return {path_ + ": " + std::to_string(corrupt_packets_) +
+            " damaged video packet(s) could not be decoded; their "
+            "frames are missing from the output"};
+}
+
 void Source::broke_off(const std::string& why) const {
     throw Error(path_ + ": the input breaks off after " + position() + " (" + why + ")");
 }
@@ -260,7 +267,6 @@ bool Source::receive_frame(PipelineItem& item) {
         const int r = avcodec_receive_frame(decoder_.get(), frame_.get());
         if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return false;
         if (r < 0) broke_off("decoding failed: " + describe(r));
-        ++frames_decoded_;
         int64_t pts = frame_->best_effort_timestamp;
         if (pts == AV_NOPTS_VALUE) {
             // A raw stream without timestamps: count frames at the nominal rate.
@@ -308,12 +314,8 @@ bool Source::next(PipelineItem& item) {
         if (draining_) {
             if (read_error_ != 0) broke_off(describe(read_error_));
             if (input_->pb && input_->pb->error < 0) broke_off(describe(input_->pb->error));
-            const AVStream* st = input_->streams[video_index_];
-            if (!cutting() && st->nb_frames > 0 && frames_decoded_ < st->nb_frames) {
-                broke_off("the file's index lists " + std::to_string(st->nb_frames) + " frames, " +
-                          std::to_string(frames_decoded_) + " could be read: truncated?");
-            }
-            // Streamable containers (Matroska, WebM) have no index, but say how long the video lasts.
+            // The container says how long the video lasts (MP4's index, Matroska's track tag). Frame counts
+            // would not do: an MP4 edit list hides frames its index counts.
             const double expected_end = declared_video_end();
             if (!cutting() && expected_end > 0 && last_frame_end_ < expected_end - kEndTolerance) {
                 broke_off("the file says the video lasts until " + seconds_text(expected_end) +

@@ -61,6 +61,7 @@ class FrameSource {
     virtual bool next(PipelineItem& item) = 0;
     // Position for messages, e.g. "frame 96, 3.20 s".
     virtual std::string position() const = 0;
+    virtual std::vector<std::string> warnings() const { return {}; }
 };
 
 class FrameSink {

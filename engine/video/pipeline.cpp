@@ -253,7 +253,8 @@ VideoReport stylize_video(const Generator& generator, const std::string& input_p
     report.frame_rate = rate_text(format);
     report.video_codec = sink->codec_name();
     report.copied_streams = sink->copied_streams();
-    report.warnings = sink->warnings();
+    report.warnings = source->warnings();
+    for (const std::string& w : sink->warnings()) report.warnings.push_back(w);
     report.scene_cuts = stylizer.scene_cuts();
     report.face_tracks = stylizer.face_tracks();
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
