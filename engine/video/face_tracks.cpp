@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "animegan/video.h"
-#include "engine/face_blend.h"
-#include "engine/warp.h"
+#include "engine/face/face_blend.h"
+#include "engine/face/warp.h"
 
 namespace animegan::video {
 namespace {
