@@ -9,7 +9,9 @@
 //
 //   ffmpeg -i in.mp4 -f yuv4mpegpipe - | animegan2 -m hayao.gguf -i - -o - | ffmpeg -i - out.mp4
 //
-// Every failure throws animegan::Error with a one-line reason.
+// Every failure throws animegan::Error with a one-line reason. FFmpeg's own log messages are kept to be
+// quoted in those reasons instead of being printed (stylize_video installs an av_log callback, once per
+// process).
 #pragma once
 
 #include <cstdint>
@@ -116,7 +118,7 @@ struct VideoReport {
     int64_t frames = 0;  // frames written
     int input_width = 0, input_height = 0;
     int width = 0, height = 0;                // of the frames written
-    std::string frame_rate;                   // "30000/1001", or "variable"
+    std::string frame_rate;                   // "30000/1001", "variable (average 30000/1001)", "unknown"
     std::string video_codec;                  // encoder used ("libx264", "yuv4mpegpipe", ...)
     std::vector<std::string> copied_streams;  // e.g. "#1 audio aac", copied packet for packet
     std::vector<std::string> warnings;        // e.g. streams the output container cannot hold
