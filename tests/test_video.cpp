@@ -371,6 +371,19 @@ TEST_CASE("rotation, metadata, subtitles and a piece of the clip (--start, --dur
     const std::string times = frame_times(dir + "/piece.mkv");
     CHECK(times.substr(0, 5) == "0.000");
     CHECK(line_count(times) == 10);
+
+    // A variable frame rate: every third frame dropped, the others keep their times, in Matroska and in MP4.
+    const std::string vfr = dir + "/vfr.mkv";
+    ffmpeg("-i '" + dir +
+           "/plain.mp4' -vf \"select='not(eq(mod(n\\,3)\\,1))'\" -fps_mode vfr -c:v libx264 "
+           "-preset ultrafast -an '" +
+           vfr + "'");
+    const std::string times_vfr = frame_times(vfr);
+    CHECK(line_count(times_vfr) == 17);
+    for (const char* name : {"/vfr_out.mkv", "/vfr_out.mp4"}) {
+        stylize_video(hayao(), vfr, dir + name);
+        CHECK_MESSAGE(frame_times(dir + name) == times_vfr, name);
+    }
 }
 
 // Flicker: mean |frame t - frame t-1| of the output over that of the input. Clips are y4m, so the frames
