@@ -13,6 +13,7 @@
 #include "animegan/animegan.h"
 #include "animegan/face.h"
 #include "animegan/face_pass.h"
+#include "video_cli.h"
 
 namespace {
 
@@ -22,6 +23,8 @@ const char* kUsage =
     "usage: animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png [options]\n"
     "       animegan2 -m MODEL.gguf -i IN.jpg -o OUT.png --face [--detector FACE.gguf] [--face-model GEN.gguf]\n"
     "       animegan2 --detect-faces IN.jpg --detector FACE.gguf [-o OUT.png] [--min-score S]\n"
+    "       animegan2 -m MODEL.gguf -i IN.mp4 -o OUT.mp4 [--start S] [--duration S] [--crf N] "
+    "[--no-stabilize]\n"
     "\n"
     "Turns a photo into an anime-style picture with an AnimeGANv2 model converted by animegan-convert.\n"
     "Reads JPEG, PNG or BMP; writes PNG, JPEG or BMP by the output's extension.\n"
@@ -51,6 +54,18 @@ const char* kUsage =
     "  --detect-tiles N      on photos of at least 2N pixels, also search overlapping tiles of 1/2, 1/4, ... of\n"
     "                        the longer side down to N pixels, for faces too small for the whole-photo pass\n"
     "                        (default 256, 0 = whole photo only; BlazeFace only)\n"
+    "\n"
+    "video (.mp4 .mkv .mov .webm by extension; .y4m, or - for YUV4MPEG2 on stdin / stdout):\n"
+    "  keeps every timestamp, copies the audio and subtitle streams, the rotation and metadata\n"
+    "  --start S             begin S seconds into the input\n"
+    "  --duration S          stylize S seconds (default: to the end)\n"
+    "  --crf N               encoder quality, lower is better: H.264 0-51, VP9 0-63 (default 20)\n"
+    "  --no-stabilize        stylize each frame on its own (default: norm statistics and pixels\n"
+    "                        smoothed over time, restarted at scene cuts)\n"
+    "  --face                faces followed across frames: detected every --detect-every N frames\n"
+    "                        (default 5), boxes and keypoints smoothed in between\n"
+    "  progress (frames, fps, ETA) goes to stderr; -q silences it. Without FFmpeg's libraries in the build\n"
+    "  only y4m works.\n"
     "\n"
     "exit status: 0 on success, 1 on any error (the reason is printed), 2 on a usage error\n";
 // clang-format on
@@ -212,6 +227,16 @@ int main(int argc, char** argv) {
     bool side_by_side = false, quiet = false, verbose = false, face_pass = false;
     std::string faces_input, detector_path, face_model;
     animegan::FacePassOptions face_options;
+    VideoCommand video;
+    bool video_only_option = false;
+    auto seconds = [&](const std::string& option, const std::string& text) {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end || !(v >= 0 && v < 1e7))
+            usage_error(option + " needs seconds (e.g. 12.5), got '" + text + "'");
+        video_only_option = true;
+        return v;
+    };
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -264,6 +289,19 @@ int main(int argc, char** argv) {
             if (face_options.detector.tile_min_side > 0 && face_options.detector.tile_min_side < 128) {
                 usage_error("--detect-tiles needs 0 or at least 128");
             }
+        } else if (arg == "--start") {
+            video.options.start_seconds = seconds(arg, value());
+        } else if (arg == "--duration") {
+            video.options.duration_seconds = seconds(arg, value());
+        } else if (arg == "--crf") {
+            video.options.crf = parse_int(arg, value(), 0, 63);
+            video_only_option = true;
+        } else if (arg == "--no-stabilize") {
+            video.options.stabilize = false;
+            video_only_option = true;
+        } else if (arg == "--detect-every") {
+            video.options.detect_every = parse_int(arg, value(), 1, 1000);
+            video_only_option = true;
         } else {
             usage_error("unknown argument '" + arg + "'");
         }
@@ -277,6 +315,19 @@ int main(int argc, char** argv) {
     if (model_path.empty()) usage_error("no model: give -m MODEL.gguf");
     if (input_path.empty()) usage_error("no input: give -i IN.jpg");
     if (output_path.empty()) usage_error("no output: give -o OUT.png");
+    if (animegan::is_video_path(input_path) || animegan::is_video_path(output_path)) {
+        if (!animegan::is_video_path(output_path))
+            usage_error("a video input needs a video output (.mp4 .mkv .mov .webm .y4m or -)");
+        if (side_by_side) usage_error("--side-by-side is for photos");
+        video.model_path = model_path, video.input_path = input_path, video.output_path = output_path;
+        video.threads = threads, video.quiet = quiet;
+        video.options.max_side = max_side;
+        video.options.face = face_options;
+        if (face_pass) video.detector_path = detector_path, video.face_model_path = face_model;
+        return run_video(video);
+    }
+    if (video_only_option)
+        usage_error("--start, --duration, --crf, --no-stabilize and --detect-every are for video");
     auto say = [&](const char* fmt, auto... args) {
         if (!quiet) std::printf(fmt, args...);
     };

@@ -2,8 +2,9 @@
 # Installs what building and testing need, from Debian's packages only. Safe to run again.
 #   usage: scripts/install_deps.sh [--runtime]   (--runtime: only what building the library and tools needs)
 set -euo pipefail
-packages=(build-essential cmake libstb-dev)
-[ "${1:-}" = "--runtime" ] || packages+=(doctest-dev libbenchmark-dev python3-torch python3-pyarmnn libarmnn-cpuref-backend22)
+# FFmpeg's libraries are optional (video files; found with pkg-config); the ffmpeg command line makes the test clips.
+packages=(build-essential cmake libstb-dev pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev)
+[ "${1:-}" = "--runtime" ] || packages+=(doctest-dev libbenchmark-dev python3-torch python3-pyarmnn libarmnn-cpuref-backend22 ffmpeg)
 # The web server (examples/server) and its tests: the page runs in headless chromium driven by npm's
 # puppeteer-core, so node and npm are needed too (any node >= 18; a machine may have them from elsewhere);
 # npm also fetches the face detectors the face tests run (scripts/fetch_test_models.sh).

@@ -1,5 +1,6 @@
 // Links against the installed library and calls into it: proves headers, archive and config are complete.
 #include <animegan/animegan.h>
+#include <animegan/video.h>
 
 #include <cstdio>
 
@@ -7,7 +8,9 @@ int main() {
     try {
         animegan::Generator::load("/nonexistent/model.gguf");
     } catch (const animegan::Error& e) {
-        std::printf("consumer ok (%s kernels): %s\n", animegan::kernels_isa(), e.what());
+        // The video code (and with it FFmpeg's libraries, when the build had them) links too.
+        std::printf("consumer ok (%s kernels, video files %s): %s\n", animegan::kernels_isa(),
+                    animegan::video_files_available() ? "available" : "unavailable", e.what());
         return 0;
     }
     return 1;
