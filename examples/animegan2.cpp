@@ -306,6 +306,14 @@ int main(int argc, char** argv) {
             usage_error("unknown argument '" + arg + "'");
         }
     }
+    if (!output_path.empty()) {  // an unwritable -o fails now, not after the network has run
+        try {
+            animegan::check_output_path(output_path);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "animegan2: %s\n", e.what());
+            return 1;
+        }
+    }
     if (!faces_input.empty()) {
         if (detector_path.empty()) usage_error("--detect-faces needs --detector FACE.gguf");
         return detect_faces(faces_input, detector_path, output_path, face_options.detector, threads, quiet);

@@ -1,31 +1,20 @@
-// Image files (stb_image from Debian's libstb-dev, compiled here as private static functions so a program
-// that links its own stb gets no clashes) and conversions between images and network tensors.
+// Image files (decoded by stb_image behind the checks of image_check.cpp, written by stb_image_write; see
+// stb_codecs.h) and conversions between images and network tensors.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "animegan/animegan.h"
+#include "engine/image/image_check.h"
+#include "engine/image/stb_codecs.h"
 #include "weights/file_bytes.h"
-
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_FAILURE_USERMSG
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#endif
-#include <stb/stb_image.h>
-#include <stb/stb_image_write.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 namespace animegan {
 namespace {
@@ -38,6 +27,14 @@ std::string lower_extension(const std::string& path) {
     std::string ext = path.substr(dot + 1);
     std::transform(ext.begin(), ext.end(), ext.begin(),
                    [](unsigned char c) { return char(std::tolower(c)); });
+    return ext;
+}
+
+// The output format from the file name; throws on names we cannot write.
+std::string checked_output_extension(const std::string& path) {
+    const std::string ext = lower_extension(path);
+    if (ext != "png" && ext != "jpg" && ext != "jpeg" && ext != "bmp")
+        throw Error(path + ": unknown output format '" + ext + "' (use .png, .jpg or .bmp)");
     return ext;
 }
 
@@ -89,27 +86,8 @@ Image load_image(const std::string& path) {
 }
 
 Image decode_image(const uint8_t* data, size_t size, const std::string& label) {
-    if (!data || size == 0) throw Error(label + ": empty image");
-    if (size > size_t(INT32_MAX)) throw Error(label + ": file too large");
-    int w = 0, h = 0, channels = 0;
-    if (!stbi_info_from_memory(data, int(size), &w, &h, &channels)) {
-        throw Error(label + ": not a readable image (" + stbi_failure_reason() + ")");
-    }
-    if (w <= 0 || h <= 0)
-        throw Error(label + ": image has no pixels (" + std::to_string(w) + "x" + std::to_string(h) + ")");
-    if (int64_t(w) * h > kMaxImagePixels) {
-        throw Error(label + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", more than the " +
-                    std::to_string(kMaxImagePixels / 1'000'000) + " megapixels we accept");
-    }
-    int dw = 0, dh = 0;
-    stbi_uc* pixels = stbi_load_from_memory(data, int(size), &dw, &dh, &channels, 3);
-    if (!pixels) throw Error(label + ": cannot decode image (" + stbi_failure_reason() + ")");
-    Image image;
-    image.width = dw;
-    image.height = dh;
-    image.pixels.assign(pixels, pixels + size_t(dw) * dh * 3);
-    stbi_image_free(pixels);
-    return image;
+    if (!data) size = 0;
+    return image::decode_image_with_limit(data, size, label, kMaxImagePixels);
 }
 
 std::vector<uint8_t> encode_image(const Image& image, const std::string& format, int jpeg_quality) {
@@ -120,18 +98,11 @@ std::vector<uint8_t> encode_image(const Image& image, const std::string& format,
     if (jpeg_quality < 1 || jpeg_quality > 100)
         throw Error("encode_image: JPEG quality " + std::to_string(jpeg_quality) + " is outside 1..100");
     std::vector<uint8_t> out;
-    // stb calls this with each piece of the file as it is produced.
-    auto append = [](void* context, void* data, int size) {
-        auto* bytes = static_cast<std::vector<uint8_t>*>(context);
-        bytes->insert(bytes->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
-    };
-    int ok = 0;
+    bool ok = false;
     if (format == "png") {
-        ok = stbi_write_png_to_func(append, &out, image.width, image.height, 3, image.pixels.data(),
-                                    image.width * 3);
+        ok = image::stb_encode_png(image, out);
     } else if (format == "jpeg" || format == "jpg") {
-        ok = stbi_write_jpg_to_func(append, &out, image.width, image.height, 3, image.pixels.data(),
-                                    jpeg_quality);
+        ok = image::stb_encode_jpg(image, jpeg_quality, out);
     } else {
         throw Error("encode_image: unknown format '" + format + "' (use png or jpeg)");
     }
@@ -144,18 +115,35 @@ void save_image(const std::string& path, const Image& image) {
         image.pixels.size() != size_t(image.width) * image.height * 3) {
         throw Error(path + ": refusing to save an empty or inconsistent image");
     }
-    const std::string ext = lower_extension(path);
-    int ok = 0;
-    if (ext == "png") {
-        ok = stbi_write_png(path.c_str(), image.width, image.height, 3, image.pixels.data(), image.width * 3);
-    } else if (ext == "jpg" || ext == "jpeg") {
-        ok = stbi_write_jpg(path.c_str(), image.width, image.height, 3, image.pixels.data(), 95);
-    } else if (ext == "bmp") {
-        ok = stbi_write_bmp(path.c_str(), image.width, image.height, 3, image.pixels.data());
-    } else {
-        throw Error(path + ": unknown output format '" + ext + "' (use .png, .jpg or .bmp)");
-    }
+    const std::string ext = checked_output_extension(path);
+    const bool ok = ext == "png"   ? image::stb_write_png(path, image)
+                    : ext == "bmp" ? image::stb_write_bmp(path, image)
+                                   : image::stb_write_jpg(path, image, 95);
     if (!ok) throw Error(path + ": cannot write image: " + std::strerror(errno));
+}
+
+void check_output_path(const std::string& path) {
+    checked_output_extension(path);
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not an image file name");
+        // An existing file is overwritten: it must open for writing (opening does not truncate it).
+        const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) throw Error(path + ": cannot write here: " + std::strerror(errno));
+        close(fd);
+        return;
+    }
+    const size_t slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error(path + ": directory " + dir + " does not exist");
+    // Create and remove a file next to the output: access(W_OK) says yes to root everywhere, also where
+    // files cannot be created (e.g. /proc), and knows nothing of quotas or full inode tables.
+    std::string probe = dir + "/.animegan-probe-XXXXXX";
+    const int fd = mkstemp(&probe[0]);
+    if (fd < 0) throw Error(path + ": cannot create files in " + dir + ": " + std::strerror(errno));
+    close(fd);
+    unlink(probe.c_str());
 }
 
 Image resize_image(const Image& image, int width, int height) {

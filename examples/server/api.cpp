@@ -278,11 +278,10 @@ void Api::stylize(const httplib::Request& req, httplib::Response& res, const htt
     if (!sniffed.decodable) {
         set_error(res, 415,
                   sniffed.type == ImageType::Unknown
-                      ? "This file is not a picture this server can read. Please send a JPEG, PNG, BMP "
-                        "or GIF."
+                      ? "This file is not a picture this server can read. Please send a JPEG, PNG or BMP."
                       : std::string(image_type_name(sniffed.type)) +
-                            " pictures are not supported. Please send a JPEG, PNG, BMP or GIF (phones "
-                            "can save photos as JPEG).");
+                            " pictures are not supported. Please send a JPEG, PNG or BMP (phones can "
+                            "save photos as JPEG).");
         return;
     }
     if (sniffed.width <= 0 || sniffed.height <= 0) {

@@ -117,8 +117,8 @@ SniffedImage sniff_image(const uint8_t* data, size_t size) {
     } else if (starts_with(data, size, "II*\0", 4) || starts_with(data, size, "MM\0*", 4)) {
         out.type = ImageType::Tiff;
     }
-    out.decodable = out.type == ImageType::Jpeg || out.type == ImageType::Png || out.type == ImageType::Bmp ||
-                    out.type == ImageType::Gif;
+    // The formats the library decodes (its stb has no other decoder compiled in).
+    out.decodable = out.type == ImageType::Jpeg || out.type == ImageType::Png || out.type == ImageType::Bmp;
     return out;
 }
 

@@ -12,7 +12,7 @@ enum class ImageType { Unknown, Jpeg, Png, Bmp, Gif, WebP, Heic, Avif, Tiff };
 
 struct SniffedImage {
     ImageType type = ImageType::Unknown;
-    bool decodable = false;     // a type stb_image reads (JPEG, PNG, BMP, GIF)
+    bool decodable = false;     // a type decode_image reads (JPEG, PNG, BMP)
     int width = 0, height = 0;  // 0 when the header does not say (truncated or corrupt)
     // EXIF orientation of a JPEG (1..8; 1 = as stored): phones store photos as the sensor saw them and say
     // in this tag how to turn them, and browsers show them turned.

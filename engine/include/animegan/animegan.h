@@ -28,13 +28,19 @@ struct Image {
 // allocate. 100 megapixels is well past any camera photo.
 constexpr int64_t kMaxImagePixels = 100'000'000;
 
-Image load_image(const std::string& path);  // JPEG, PNG, BMP (anything stb_image reads)
-// The same from bytes in memory (an upload): the same header checks before decoding; `label` names the
-// source in error messages.
-Image decode_image(const uint8_t* data, size_t size, const std::string& label);
+// Reads JPEG, PNG and BMP files. Files from strangers are fine: the structure is checked before decoding, and
+// anything malformed, truncated or in another format throws Error (see engine/image/image_check.cpp).
+Image load_image(const std::string& path);
+// The same from bytes in memory (an upload), with the same checks and limits; `label` names the source in
+// error messages.
+Image decode_image(const uint8_t* data, size_t size, const std::string& label = "image");
 // Encodes to "png" or "jpeg" in memory (jpeg_quality 1..100); throws Error for any other format.
 std::vector<uint8_t> encode_image(const Image& image, const std::string& format, int jpeg_quality = 92);
-void save_image(const std::string& path, const Image& image);   // .png, .jpg/.jpeg or .bmp, by extension
+void save_image(const std::string& path, const Image& image);  // .png, .jpg/.jpeg or .bmp, by extension
+// Throws Error unless save_image(path, ...) can write there: a known extension, an existing directory where
+// files can be created (checked by creating and removing a probe file), and not a directory itself. For
+// checking an output path before a long run.
+void check_output_path(const std::string& path);
 Image resize_image(const Image& image, int width, int height);  // bilinear, for downscaling large photos
 Image side_by_side(const Image& left, const Image& right);      // right scaled to left's height
 
