@@ -5,6 +5,8 @@ set -euo pipefail
 # FFmpeg's libraries are optional (video files; found with pkg-config); the ffmpeg command line makes the test clips.
 packages=(build-essential cmake libstb-dev pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev)
 [ "${1:-}" = "--runtime" ] || packages+=(doctest-dev libbenchmark-dev python3-torch python3-pyarmnn libarmnn-cpuref-backend22 ffmpeg)
+# The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
+[ "${1:-}" = "--runtime" ] || packages+=(clang libclang-rt-14-dev)
 # The web server (examples/server) and its tests: the page runs in headless chromium driven by npm's
 # puppeteer-core, so node and npm are needed too (any node >= 18; a machine may have them from elsewhere);
 # npm also fetches the face detectors the face tests run (scripts/fetch_test_models.sh).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs dependencies, builds twice (optimized, and with AddressSanitizer + UBSan), and
-# runs every test, then cross-builds for aarch64 and runs the NEON kernels under qemu (scripts/test_aarch64.sh).
+# runs every test, then cross-builds for aarch64 and runs the NEON kernels under qemu (scripts/test_aarch64.sh),
+# then fuzzes the file readers for about a minute (scripts/fuzz.sh).
 # Tests that need PyTorch or ../shared skip with a printed reason where those are absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +25,6 @@ ctest --test-dir build/sanitize --output-on-failure -L sanitize
 
 echo "== aarch64: cross build, NEON kernels and one golden under qemu-user"
 scripts/test_aarch64.sh
+
+echo "== fuzzing: image decoder, GGUF, .pt and TFLite readers, 15 s each (clang, ASan + UBSan)"
+scripts/fuzz.sh 15

@@ -103,8 +103,10 @@ Tensor::Tensor(int channels, int height, int width) : channels_(channels), heigh
 Tensor::Tensor(int channels, int height, int width, BufferPool& pool)
     : channels_(channels), height_(height), width_(width) {
     auto state = pool.state_;
-    const auto [data, capacity] = state->acquire(size());
-    data_ = std::shared_ptr<float>(data, [state, capacity](float* p) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda (the fuzz build uses clang).
+    const std::pair<float*, size_t> acquired = state->acquire(size());
+    const size_t capacity = acquired.second;
+    data_ = std::shared_ptr<float>(acquired.first, [state, capacity](float* p) {
         state->free.push_back({capacity, p});
     });
 }

@@ -1,10 +1,6 @@
 // libFuzzer harness for the TFLite reader: any input must parse or throw animegan::Error, and every
 // tensor of a parsed model must decode or throw animegan::Error. Anything else (a sanitizer report, a
-// different exception, a hang) is a bug. Not part of the CMake build; build by hand, e.g.
-//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iengine/include \
-//       tests/fuzz_tflite.cpp weights/tflite_reader.cpp -o /tmp/fuzz_tflite
-//   /tmp/fuzz_tflite -max_total_time=180 CORPUS_DIR
-// seeding CORPUS_DIR with .tflite files.
+// different exception, a hang) is a bug. Built and run by scripts/fuzz.sh (see tests/fuzz/CMakeLists.txt).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
