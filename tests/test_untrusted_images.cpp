@@ -241,6 +241,13 @@ TEST_CASE("other broken JPEG structure") {
     check_refused(with_byte(jpeg, dqt + 4, 0x20), "DQT");
     check_refused(with_byte(with_byte(jpeg, dqt + 2, 0xFF), dqt + 3, 0xF0), "past the end");
     check_refused(with_byte(jpeg, dht, 0x12), "expected a marker");
+    // A scan that codes only the first of the three components: stb would show its uninitialized sample
+    // planes, heap contents left by earlier allocations, as the picture's colours.
+    Bytes one_component(jpeg.begin(), jpeg.begin() + std::ptrdiff_t(sos));
+    one_component.insert(one_component.end(), {0xFF, 0xDA, 0, 8, 1, jpeg[sos + 5], jpeg[sos + 6], 0, 63, 0});
+    one_component.insert(one_component.end(), jpeg.begin() + std::ptrdiff_t(sos + 2 + be16_at(jpeg, sos + 2)),
+                         jpeg.end());
+    check_refused(one_component, "component 2 is in no scan");
     // Two frame headers: the SOF segment copied in front of the scan.
     Bytes two_frames = jpeg;
     const size_t sof_length = 2 + be16_at(jpeg, sof + 2);

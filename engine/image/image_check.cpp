@@ -89,6 +89,11 @@ struct JpegState {
     // defined makes stb follow uninitialized code lengths and symbol indices (out-of-bounds reads in
     // stbi__jpeg_huff_decode). So every table a scan uses must have been defined first.
     bool dc_defined[4] = {}, ac_defined[4] = {}, quant_defined[4] = {};
+    // stb's sample planes (baseline) and coefficient blocks (progressive) come from malloc too, and only a
+    // scan that codes a component fills them: any scan for baseline, a first DC scan for progressive (it
+    // clears each block). A component no such scan codes would show heap contents, maybe another upload's,
+    // in the picture. So each component must be coded.
+    bool coded[4] = {};
     int scans = 0;
 };
 
@@ -188,6 +193,15 @@ void check_scan(const uint8_t* p, size_t length, size_t offset, JpegState& s, co
     if (count < 1 || count > s.components.size())
         refuse(where + "bad component count " + std::to_string(count));
     if (length != 4 + 2 * count) refuse(where + "its length does not match its components");
+    const int ss = p[1 + 2 * count], se = p[2 + 2 * count], ah = p[3 + 2 * count] >> 4,
+              al = p[3 + 2 * count] & 15;
+    if (!s.progressive) {
+        if (ss != 0 || ah != 0 || al != 0) refuse(where + "progressive parameters in a baseline scan");
+    } else if (ss > se || se > 63 || ah > 13 || al > 13 || (ss == 0 && se != 0) || (ss > 0 && count != 1)) {
+        refuse(where + "bad progressive parameters");
+    }
+    const bool codes_dc = !s.progressive || (ss == 0 && ah == 0);  // baseline, or a first DC scan
+    const bool codes_ac = !s.progressive || ss > 0;
     std::vector<int> in_scan;
     for (size_t i = 0; i < count; ++i) {
         const uint8_t* c = p + 1 + 2 * i;
@@ -201,22 +215,13 @@ void check_scan(const uint8_t* p, size_t length, size_t offset, JpegState& s, co
         in_scan.push_back(c[0]);
         const int dc = c[1] >> 4, ac = c[1] & 15;
         if (dc > 3 || ac > 3) refuse(where + "Huffman table id past 3");
+        if (codes_dc && !s.dc_defined[dc])
+            refuse(where + "DC Huffman table " + std::to_string(dc) + " was never defined");
+        if (codes_ac && !s.ac_defined[ac])
+            refuse(where + "AC Huffman table " + std::to_string(ac) + " was never defined");
         if (!s.quant_defined[found->tq])
             refuse(where + "quantization table " + std::to_string(found->tq) + " was never defined");
-        const int spectral_start = p[1 + 2 * count], successive_high = p[3 + 2 * count] >> 4;
-        const bool needs_dc = !s.progressive || (spectral_start == 0 && successive_high == 0);
-        const bool needs_ac = !s.progressive || spectral_start > 0;
-        if ((needs_dc && !s.dc_defined[dc]) || (needs_ac && !s.ac_defined[ac])) {
-            refuse(where + (needs_dc && !s.dc_defined[dc] ? "DC" : "AC") + " Huffman table " +
-                   std::to_string(needs_dc && !s.dc_defined[dc] ? dc : ac) + " was never defined");
-        }
-    }
-    const int ss = p[1 + 2 * count], se = p[2 + 2 * count], ah = p[3 + 2 * count] >> 4,
-              al = p[3 + 2 * count] & 15;
-    if (!s.progressive) {
-        if (ss != 0 || ah != 0 || al != 0) refuse(where + "progressive parameters in a baseline scan");
-    } else if (ss > se || se > 63 || ah > 13 || al > 13 || (ss == 0 && se != 0) || (ss > 0 && count != 1)) {
-        refuse(where + "bad progressive parameters");
+        if (codes_dc) s.coded[found - s.components.begin()] = true;
     }
 }
 
@@ -302,6 +307,11 @@ CheckedImage check_jpeg(const uint8_t* data, size_t size, const std::string& lab
         after_segment = true;
     }
     if (!s.frame) refuse("no frame header");
+    for (size_t i = 0; i < s.components.size(); ++i) {
+        if (!s.coded[i])
+            refuse("component " + std::to_string(s.components[i].id) + " is in no scan that codes its " +
+                   (s.progressive ? "DC coefficients" : "samples"));
+    }
     CheckedImage checked;
     checked.format = ImageFormat::Jpeg;
     checked.width = s.width;
