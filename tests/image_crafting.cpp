@@ -88,9 +88,9 @@ Bytes make_bmp(int32_t width, int32_t height, int bits, const Bytes& palette, co
     return bmp;
 }
 
-Bytes encode_image(const Image& image, const std::string& ext) {
+Bytes saved_image_bytes(const Image& image, const std::string& ext) {
     char dir[] = "/tmp/animegan_craft_XXXXXX";
-    if (!mkdtemp(dir)) throw Error("encode_image: cannot make a scratch directory");
+    if (!mkdtemp(dir)) throw Error("saved_image_bytes: cannot make a scratch directory");
     const std::string path = std::string(dir) + "/image." + ext;
     save_image(path, image);
     std::ifstream in(path, std::ios::binary);

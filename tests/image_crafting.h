@@ -28,8 +28,8 @@ void fix_png_crcs(Bytes& png);
 // Bottom-up BMP with a BITMAPINFOHEADER: `palette` is BGRX quads (for bits <= 8), `rows` the padded rows.
 Bytes make_bmp(int32_t width, int32_t height, int bits, const Bytes& palette, const Bytes& rows);
 
-// The image encoded by save_image (stb_image_write), read back as bytes; ext is "jpg", "png" or "bmp".
-Bytes encode_image(const Image& image, const std::string& ext);
+// The bytes save_image writes for this image (stb_image_write); ext is "jpg", "png" or "bmp".
+Bytes saved_image_bytes(const Image& image, const std::string& ext);
 
 // A small picture with gradients and edges, so that JPEG blocks are not flat.
 Image test_pattern(int width, int height);

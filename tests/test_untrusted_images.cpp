@@ -37,7 +37,7 @@ void set_be16(Bytes& b, size_t at, uint32_t v) {
 }
 
 const Bytes& small_jpeg() {
-    static const Bytes jpeg = testing::encode_image(testing::test_pattern(64, 48), "jpg");
+    static const Bytes jpeg = testing::saved_image_bytes(testing::test_pattern(64, 48), "jpg");
     return jpeg;
 }
 
@@ -160,13 +160,13 @@ TEST_SUITE("untrusted_images") {
 TEST_CASE("valid files of each supported variant still decode exactly") {
     const Image pattern = testing::test_pattern(37, 23);
     for (const char* ext : {"png", "bmp"}) {
-        const Bytes bytes = testing::encode_image(pattern, ext);
+        const Bytes bytes = testing::saved_image_bytes(pattern, ext);
         const Image back = decode_image(bytes.data(), bytes.size(), ext);
         CHECK(back.width == 37);
         CHECK(back.height == 23);
         CHECK(back.pixels == pattern.pixels);
     }
-    const Bytes jpeg = testing::encode_image(pattern, "jpg");
+    const Bytes jpeg = testing::saved_image_bytes(pattern, "jpg");
     const Image back = decode_image(jpeg.data(), jpeg.size());
     REQUIRE(back.pixels.size() == pattern.pixels.size());
     double total = 0;
@@ -270,7 +270,7 @@ TEST_CASE("truncated and empty files") {
     check_error_mentions([&] { decode_image(empty.data(), empty.size()); }, "empty");
     const Image pattern = testing::test_pattern(20, 14);
     for (const char* ext : {"jpg", "png", "bmp"}) {
-        const Bytes whole = testing::encode_image(pattern, ext);
+        const Bytes whole = testing::saved_image_bytes(pattern, ext);
         for (size_t cut = 1; cut < whole.size(); cut += std::max<size_t>(1, whole.size() / 37)) {
             CAPTURE(ext);
             CAPTURE(cut);
@@ -283,7 +283,7 @@ TEST_CASE("truncated and empty files") {
 }
 
 TEST_CASE("PNG: bad CRCs, decompression bombs, bad headers and chunk order") {
-    const Bytes png = testing::encode_image(testing::test_pattern(16, 16), "png");
+    const Bytes png = testing::saved_image_bytes(testing::test_pattern(16, 16), "png");
     const size_t idat = 8 + 25;  // after the signature and IHDR
     REQUIRE(std::string(png.begin() + std::ptrdiff_t(idat + 4), png.begin() + std::ptrdiff_t(idat + 8)) ==
             "IDAT");
@@ -322,7 +322,8 @@ TEST_CASE("PNG: bad CRCs, decompression bombs, bad headers and chunk order") {
 }
 
 TEST_CASE("BMP with hostile headers") {
-    const Bytes bmp = testing::encode_image(testing::test_pattern(6, 5), "bmp");  // 24-bit, 40-byte header
+    const Bytes bmp =
+        testing::saved_image_bytes(testing::test_pattern(6, 5), "bmp");  // 24-bit, 40-byte header
     check_refused(with_byte(bmp, 14, 64), "header size 64");
     Bytes min_height = bmp;
     set_le32(min_height, 22, 0x80000000u);  // INT32_MIN rows: stb takes abs() of it

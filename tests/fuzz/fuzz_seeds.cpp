@@ -42,10 +42,10 @@ Bytes png_rows(int width, int height, int bits_per_pixel, int filter,
 
 void image_seeds(const fs::path& dir, const fs::path& shared) {
     fs::create_directories(dir);
-    using animegan::testing::encode_image;
+    using animegan::testing::saved_image_bytes;
     const animegan::Image pattern = animegan::testing::test_pattern(24, 16);
     for (const char* ext : {"jpg", "png", "bmp"})
-        write(dir / (std::string("pattern.") + ext), encode_image(pattern, ext));
+        write(dir / (std::string("pattern.") + ext), saved_image_bytes(pattern, ext));
 
     auto bytes_of = [](int x, int y, int) { return uint8_t(x * 37 + y * 11); };
     auto small_indices = [](int x, int y, int) { return uint8_t((x + y) & 0x11); };
@@ -86,7 +86,7 @@ void image_seeds(const fs::path& dir, const fs::path& shared) {
             animegan::resize_image(photo, std::max(1, int(std::lround(photo.width * scale))),
                                    std::max(1, int(std::lround(photo.height * scale))));
         for (const char* ext : {"jpg", "png", "bmp"})
-            write(dir / (entry.path().stem().string() + "." + ext), encode_image(small, ext));
+            write(dir / (entry.path().stem().string() + "." + ext), saved_image_bytes(small, ext));
     }
 }
 
