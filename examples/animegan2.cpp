@@ -306,7 +306,9 @@ int main(int argc, char** argv) {
             usage_error("unknown argument '" + arg + "'");
         }
     }
-    if (!output_path.empty()) {  // an unwritable -o fails now, not after the network has run
+    // An unwritable image -o fails now, not after the network has run (video outputs are checked by their
+    // writer).
+    if (!output_path.empty() && !animegan::is_video_path(output_path)) {
         try {
             animegan::check_output_path(output_path);
         } catch (const std::exception& e) {
