@@ -12,6 +12,7 @@
 
 #include "kernels/coordinates.h"
 #include "kernels/direct_conv.h"
+#include "kernels/float16.h"
 #include "kernels/isa_tables.h"
 #include "kernels/kernels.h"
 #include "kernels/vector_math.h"
@@ -189,6 +190,37 @@ void scale_shift_leaky_relu_avx2(const float* in, float* out, size_t plane_size,
     }
 }
 
+// F16C converts 8 values per instruction, rounding to nearest even like the reference; the tail goes through
+// the reference itself.
+void float_to_half_avx2(const float* in, uint16_t* out, size_t n) {
+    size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; i < n; ++i) out[i] = float_to_half(in[i]);
+}
+
+void half_scale_shift_leaky_relu_avx2(const uint16_t* in, float* out, size_t n, float scale, float shift,
+                                      float negative_slope) {
+    const __m256 a = _mm256_set1_ps(scale), b = _mm256_set1_ps(shift), slope = _mm256_set1_ps(negative_slope);
+    auto transform = [&](__m256 x) {
+        const __m256 v = _mm256_fmadd_ps(x, a, b);
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), v);
+    };
+    size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
+        _mm256_storeu_ps(out + i, transform(x));
+    }
+    if (i < n) {  // the same vector arithmetic on the last few, through a zero-padded copy
+        alignas(16) uint16_t tail[kLanes] = {};
+        std::copy(in + i, in + n, tail);
+        PartialVector(n - i).store(
+            out + i, transform(_mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)))));
+    }
+}
+
 void add_avx2(const float* a, const float* b, float* out, size_t begin, size_t end) {
     for_each_vector(begin, end, [&](size_t i, auto lanes) {
         lanes.store(out + i, _mm256_add_ps(lanes.load(a + i), lanes.load(b + i)));
@@ -325,6 +357,8 @@ const KernelTable* avx2_kernels() {
         t.lerp = lerp_avx2;
         t.tanh = tanh_avx2;
         t.conv_winograd = conv_winograd<Avx2Ops>;
+        t.float_to_half = float_to_half_avx2;
+        t.half_scale_shift_leaky_relu = half_scale_shift_leaky_relu_avx2;
         return t;
     }();
     return &table;

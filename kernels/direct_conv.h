@@ -170,7 +170,7 @@ void conv_direct(const ConvShape& s, const float* input, const float* weight, co
     static constexpr auto kTileFns = tile_fns<Ops, K, S>(std::make_index_sequence<kMaxBlock>());
     static_assert(K * ((kTileColumns - 1) * S + K) <= kPackFloats);
     const int in_per_group = s.in_channels / s.groups, out_per_group = s.out_channels / s.groups;
-    const size_t in_plane = size_t(s.in_height) * s.in_width, out_plane = s.out_plane();
+    const size_t in_plane = s.in_plane(), out_plane = s.out_plane();
     const TileShape tiles = tile_shape(K, S, in_per_group, Ops::kBlockVectors * Ops::kLanes);
     alignas(64) float packed[kPackFloats];
 
@@ -235,8 +235,8 @@ void direct_conv2d(const ConvShape& s, const float* input, const float* weight, 
         return scalar_kernels().conv2d(s, input, weight, bias, output, oc_begin, oc_end);
     if (k == 1 && s.stride == 1) {
         const int pixels = s.out_height * s.out_width;
-        const ConvShape flat{s.in_channels, 1, pixels, s.out_channels, 1, pixels, 1, 1, 1, s.groups,
-                             s.out_plane()};
+        const ConvShape flat{s.in_channels, 1,           pixels, s.out_channels, 1, pixels, 1, 1, 1, s.groups,
+                             s.out_plane(), s.in_plane()};
         return conv_direct<Ops, 1, 1>(flat, input, weight, bias, output, oc_begin, oc_end);
     }
     kByKernel[k / 2][s.stride - 1](s, input, weight, bias, output, oc_begin, oc_end);

@@ -15,13 +15,14 @@
 namespace animegan::kernels {
 namespace {
 
-// AVX2 and FMA, with the OS saving the xmm and ymm state.
+// AVX2, FMA and F16C, with the OS saving the xmm and ymm state.
 bool cpu_runs_avx2_fma() {
 #if defined(__x86_64__) || defined(__i386__)
     unsigned eax, ebx, ecx, edx;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
     const bool fma = ecx & (1u << 12), osxsave = ecx & (1u << 27), avx = ecx & (1u << 28);
-    if (!(osxsave && avx)) return false;
+    const bool f16c = ecx & (1u << 29);
+    if (!(osxsave && avx && f16c)) return false;
     unsigned xcr0_lo, xcr0_hi;
     __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
     const bool os_saves_ymm = (xcr0_lo & 0x6) == 0x6;

@@ -19,8 +19,11 @@ struct ConvShape {
     // Floats between consecutive output channels; 0 means dense planes (out_height * out_width). A larger
     // stride lets a band of output rows be written straight into its place in the full output tensor.
     size_t out_plane_stride = 0;
+    // The same for the input: a larger stride lets a few rows of a gathered band be convolved on their own.
+    size_t in_plane_stride = 0;
 
     size_t out_plane() const { return out_plane_stride ? out_plane_stride : size_t(out_height) * out_width; }
+    size_t in_plane() const { return in_plane_stride ? in_plane_stride : size_t(in_height) * in_width; }
 };
 
 enum class PadMode : uint8_t { Reflect, Zero, Replicate };
@@ -103,6 +106,14 @@ struct KernelTable {
 
     // Max pooling (PoolShape) of channels [c_begin, c_end): MTCNN's 2x2 and 3x3 stride-2 pools.
     void (*max_pool)(const PoolShape& shape, const float* input, float* output, int c_begin, int c_end);
+
+    // Float16 activation storage (IEEE binary16, kernels/float16.h's rounding to nearest even, to the bit):
+    // out[i] = half(in[i]) for i in [0, n); and the gather's transform reading half rows: out[i] =
+    // float(in[i]) * scale + shift, then LeakyReLU with negative_slope (scale 1, shift 0, slope 1: a plain
+    // widening). AVX2 converts with F16C, NEON natively.
+    void (*float_to_half)(const float* in, uint16_t* out, size_t n);
+    void (*half_scale_shift_leaky_relu)(const uint16_t* in, float* out, size_t n, float scale, float shift,
+                                        float negative_slope);
 };
 
 // The Winograd convolution's ISA-independent parts (kernels/winograd.cpp), the same for every table, so

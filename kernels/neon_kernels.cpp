@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "kernels/direct_conv.h"
+#include "kernels/float16.h"
 #include "kernels/isa_tables.h"
 #include "kernels/kernels.h"
 #include "kernels/vector_math.h"
@@ -179,6 +180,32 @@ void tanh_neon(float* x, size_t begin, size_t end) {
                     [&](size_t i, auto lanes) { lanes.store(x + i, tanh_ps<NeonOps>(lanes.load(x + i))); });
 }
 
+// AArch64 converts natively (FCVTN / FCVTL), rounding to nearest even like the reference; the tail goes
+// through the reference itself.
+void float_to_half_neon(const float* in, uint16_t* out, size_t n) {
+    size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        vst1_u16(out + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(in + i))));
+    for (; i < n; ++i) out[i] = float_to_half(in[i]);
+}
+
+void half_scale_shift_leaky_relu_neon(const uint16_t* in, float* out, size_t n, float scale, float shift,
+                                      float negative_slope) {
+    const float32x4_t b = vdupq_n_f32(shift);
+    auto transform = [&](float32x4_t x) {
+        const float32x4_t v = vfmaq_n_f32(b, x, scale);
+        return vbslq_f32(vcltzq_f32(v), vmulq_n_f32(v, negative_slope), v);
+    };
+    size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        vst1q_f32(out + i, transform(vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(in + i)))));
+    if (i < n) {
+        uint16_t tail[kLanes] = {};
+        std::copy(in + i, in + n, tail);
+        PartialVector(n - i).store(out + i, transform(vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(tail)))));
+    }
+}
+
 }  // namespace
 
 const KernelTable* neon_kernels() {
@@ -195,6 +222,8 @@ const KernelTable* neon_kernels() {
         t.lerp = lerp_neon;
         t.tanh = tanh_neon;
         t.conv_winograd = conv_winograd<NeonOps>;
+        t.float_to_half = float_to_half_neon;
+        t.half_scale_shift_leaky_relu = half_scale_shift_leaky_relu_neon;
         return t;
     }();
     return &table;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels/coordinates.h"
+#include "kernels/float16.h"
 #include "kernels/kernels.h"
 #include "kernels/winograd.h"
 
@@ -15,7 +16,7 @@ void conv2d_scalar(const ConvShape& s, const float* input, const float* weight, 
                    float* output, int oc_begin, int oc_end) {
     const int in_per_group = s.in_channels / s.groups;
     const int out_per_group = s.out_channels / s.groups;
-    const size_t in_plane = size_t(s.in_height) * s.in_width;
+    const size_t in_plane = s.in_plane();
     const size_t out_plane = s.out_plane();
     for (int oc = oc_begin; oc < oc_end; ++oc) {
         float* out = output + oc * out_plane;
@@ -166,6 +167,18 @@ void max_pool_scalar(const PoolShape& s, const float* input, float* output, int 
     }
 }
 
+void float_to_half_scalar(const float* in, uint16_t* out, size_t n) {
+    for (size_t i = 0; i < n; ++i) out[i] = float_to_half(in[i]);
+}
+
+void half_scale_shift_leaky_relu_scalar(const uint16_t* in, float* out, size_t n, float scale, float shift,
+                                        float negative_slope) {
+    for (size_t i = 0; i < n; ++i) {
+        const float v = half_to_float(in[i]) * scale + shift;
+        out[i] = v < 0.f ? v * negative_slope : v;
+    }
+}
+
 }  // namespace
 
 const KernelTable& scalar_kernels() {
@@ -183,6 +196,8 @@ const KernelTable& scalar_kernels() {
         t.max_pool_2x2 = max_pool_2x2_scalar;
         t.conv_winograd = conv_winograd<ScalarWinogradOps>;
         t.max_pool = max_pool_scalar;
+        t.float_to_half = float_to_half_scalar;
+        t.half_scale_shift_leaky_relu = half_scale_shift_leaky_relu_scalar;
         return t;
     }();
     return table;

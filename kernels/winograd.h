@@ -225,7 +225,7 @@ void winograd_input_block(const ConvShape& s, const float* input, int tile_y, in
     // What the horizontal pass reads: 4 columns past the last tile's start for F(4x4, 3x3)'s de-interleaving
     // loads, the a - 2 columns of the last tile past its start for F(2x2, 7x7).
     const int filled = padded_tiles * V::kTile + (V::kDeinterleaved ? V::kKernel - 1 : 4);
-    const size_t in_plane = size_t(s.in_height) * s.in_width;
+    const size_t in_plane = s.in_plane();
     for (int c = 0; c < s.in_channels; ++c) {
         const float* input_rows[a];
         for (int j = 0; j < a; ++j) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/float16.h"
 #include "kernels/kernels.h"
 #include "tests/test_support.h"
 
@@ -81,6 +82,8 @@ TEST_CASE("the scalar table is always available and first, and every table fills
         CHECK(bool(t->max_pool_2x2));
         CHECK(bool(t->conv_winograd));
         CHECK(bool(t->max_pool));
+        CHECK(bool(t->float_to_half));
+        CHECK(bool(t->half_scale_shift_leaky_relu));
     }
 }
 
@@ -370,6 +373,95 @@ TEST_CASE("channel moments, scale-shift-LeakyReLU, add, lerp and tanh") {
             check_close(sum_out, want_sum, 1e-6, 0, std::string(t->isa) + " add");
             check_close(lerp_out, want_lerp, 1e-6, 0, std::string(t->isa) + " lerp");
             check_close(th, want_tanh, 2e-6, 0, std::string(t->isa) + " tanh");
+        }
+    }
+}
+
+TEST_CASE("a strided input reads like a dense one: direct and Winograd convolutions") {
+    // The streaming executor convolves a few rows of a gathered band on their own: in_plane_stride is the
+    // band's plane, and the planes' gaps (NaN here) must never be read.
+    struct Case {
+        int kernel, stride, groups, in_c, out_c, in_h, in_w;
+    };
+    const Case cases[] = {{1, 1, 1, 16, 12, 3, 37},
+                          {3, 1, 1, 8, 13, 6, 29},
+                          {3, 2, 1, 5, 7, 7, 31},
+                          {3, 1, 12, 12, 12, 6, 21},
+                          {7, 1, 1, 9, 5, 10, 23}};
+    std::mt19937 rng(99);
+    for (const KernelTable* t : all_tables()) {
+        for (const Case& c : cases) {
+            const int out_h = (c.in_h - c.kernel) / c.stride + 1, out_w = (c.in_w - c.kernel) / c.stride + 1;
+            const ConvShape dense{c.in_c, c.in_h,   c.in_w,   c.out_c,  out_h,
+                                  out_w,  c.kernel, c.kernel, c.stride, c.groups};
+            const size_t plane = size_t(c.in_h) * c.in_w, gap = 5;
+            const auto in = random_floats(c.in_c * plane, rng);
+            std::vector<float> strided(c.in_c * (plane + gap), NAN);
+            for (int ch = 0; ch < c.in_c; ++ch)
+                std::copy_n(in.data() + ch * plane, plane, strided.data() + ch * (plane + gap));
+            ConvShape sparse = dense;
+            sparse.in_plane_stride = plane + gap;
+            const auto w = random_floats(size_t(c.out_c) * c.in_c / c.groups * c.kernel * c.kernel, rng);
+            const size_t out_size = size_t(c.out_c) * out_h * out_w;
+            std::vector<float> want(out_size, NAN), got(out_size, NAN);
+            t->conv2d(dense, in.data(), w.data(), nullptr, want.data(), 0, c.out_c);
+            t->conv2d(sparse, strided.data(), w.data(), nullptr, got.data(), 0, c.out_c);
+            CHECK_MESSAGE(got == want, t->isa << " conv2d k" << c.kernel << " s" << c.stride);
+            if (c.stride == 1 && c.groups == 1 && c.kernel != 1) {
+                std::vector<float> u(winograd_weight_floats(c.kernel, c.out_c, c.in_c));
+                winograd_transform_weights(c.kernel, w.data(), c.out_c, c.in_c, u.data());
+                std::vector<float> scratch(winograd_scratch_floats(dense));
+                t->conv_winograd(dense, in.data(), u.data(), nullptr, want.data(), 0, c.out_c,
+                                 scratch.data());
+                t->conv_winograd(sparse, strided.data(), u.data(), nullptr, got.data(), 0, c.out_c,
+                                 scratch.data());
+                CHECK_MESSAGE(got == want, t->isa << " winograd k" << c.kernel);
+            }
+        }
+    }
+}
+
+TEST_CASE("float16 storage converts like the reference, to the bit, in every table") {
+    // Ties, both overflow sides of 65504, subnormals and their rounding to zero, infinities, NaN, signed
+    // zeros, then random values over the whole half range; lengths cut vectors anywhere.
+    std::vector<float> values = {0.f,      -0.f,       1.f,      -2.f,         1.f / 3.f,      65504.f,
+                                 65519.f,  65520.f,    -65520.f, 1e-7f,        0x1p-25f,       0x1.8p-25f,
+                                 0x1p-24f, 0x1.8p-24f, 0x1p-14f, 0x1.ffcp-15f, 1.f + 0x1p-11f, 1.f + 0x3p-11f,
+                                 INFINITY, -INFINITY,  NAN,      1e9f,         -3.5e-6f};
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> exponent(-26.f, 16.f), sign(-1.f, 1.f);
+    while (values.size() < 1003) values.push_back(std::copysign(std::exp2(exponent(rng)), sign(rng)));
+    for (const KernelTable* t : all_tables()) {
+        for (size_t n : {size_t(1), size_t(7), size_t(8), size_t(9), values.size()}) {
+            std::vector<uint16_t> got(n + 1, 0xabcd);
+            t->float_to_half(values.data(), got.data(), n);
+            CHECK(got[n] == 0xabcd);  // nothing written past n
+            for (size_t i = 0; i < n; ++i) {
+                if (got[i] != float_to_half(values[i])) {
+                    FAIL_CHECK(t->isa << " float_to_half(" << values[i] << ") = " << got[i] << ", expected "
+                                      << float_to_half(values[i]));
+                    break;
+                }
+            }
+            // Reading them back: a plain widening is exact, and with an affine and LeakyReLU it computes what
+            // scale_shift_leaky_relu computes on the widened values, to the bit.
+            got.pop_back();
+            std::vector<float> widened(n + 1, NAN), transformed(n), want(n);
+            t->half_scale_shift_leaky_relu(got.data(), widened.data(), n, 1.f, 0.f, 1.f);
+            CHECK(std::isnan(widened[n]));
+            widened.pop_back();
+            for (size_t i = 0; i < n; ++i) {
+                const float exact = half_to_float(got[i]);
+                if (!(widened[i] == exact || (std::isnan(exact) && std::isnan(widened[i])))) {
+                    FAIL_CHECK(t->isa << " widening " << got[i] << " gave " << widened[i]);
+                    break;
+                }
+                if (!std::isfinite(widened[i])) widened[i] = 0.f, got[i] = 0;
+            }
+            const float scale = 0.7f, shift = -0.3f;
+            t->half_scale_shift_leaky_relu(got.data(), transformed.data(), n, scale, shift, 0.2f);
+            t->scale_shift_leaky_relu(widened.data(), want.data(), n, &scale, &shift, 0.2f, 0, 1);
+            CHECK_MESSAGE(transformed == want, t->isa << " half_scale_shift_leaky_relu, n = " << n);
         }
     }
 }
