@@ -24,6 +24,64 @@ void for_channels(Context& ctx, int channels, Fn&& fn) {
     ctx.threads.parallel_for(size_t(channels), [&](size_t begin, size_t end) { fn(int(begin), int(end)); });
 }
 
+// What a norm or an attention measures of x: moments over whole planes, or as the context's sample pass says.
+Moments statistics_moments(Context& ctx, const Tensor& x, bool attention) {
+    const int channels = x.channels();
+    auto whole = [&] {
+        Moments m;
+        m.sum.assign(size_t(channels), 0.0);
+        m.sum_squares.assign(size_t(channels), 0.0);
+        for_channels(ctx, channels, [&](int begin, int end) {
+            ctx.kernels.channel_moments(x.data(), x.plane_size(), begin, end, m.sum.data(),
+                                        m.sum_squares.data());
+        });
+        m.count = double(x.plane_size());
+        return m;
+    };
+    const SamplePass* sp = ctx.sample_pass;
+    if (!sp) return whole();
+    if (sp->rectangles.empty()) {  // whole planes, reported
+        Moments used = whole();
+        if (sp->on_moments)
+            sp->on_moments(attention, attention ? ctx.attention_index : ctx.norm_index, used, used);
+        return used;
+    }
+    Moments region;
+    region.sum.assign(size_t(channels), 0.0);
+    region.sum_squares.assign(size_t(channels), 0.0);
+    const double sy = double(sp->height) / x.height(), sx = double(sp->width) / x.width();
+    struct Span {
+        int y0, y1, x0, x1;
+    };
+    std::vector<Span> spans;
+    for (const auto& r : sp->rectangles) {
+        const Span s{std::max(0, int(std::ceil((r[1] + sp->border) / sy))),
+                     std::min(x.height(), int((r[3] - sp->border) / sy)),
+                     std::max(0, int(std::ceil((r[0] + sp->border) / sx))),
+                     std::min(x.width(), int((r[2] - sp->border) / sx))};
+        if (s.y1 <= s.y0 || s.x1 <= s.x0) continue;
+        spans.push_back(s);
+        region.count += double(s.y1 - s.y0) * (s.x1 - s.x0);
+    }
+    for_channels(ctx, channels, [&](int begin, int end) {
+        for (int c = begin; c < end; ++c) {
+            for (const Span& s : spans) {
+                for (int y = s.y0; y < s.y1; ++y) {
+                    double sum = 0, squares = 0;
+                    ctx.kernels.channel_moments(x.channel(c) + size_t(y) * x.width() + s.x0,
+                                                size_t(s.x1 - s.x0), 0, 1, &sum, &squares);
+                    region.sum[size_t(c)] += sum;
+                    region.sum_squares[size_t(c)] += squares;
+                }
+            }
+        }
+    });
+    Moments used = sp->normalize_over_rectangles ? region : whole();
+    if (sp->on_moments)
+        sp->on_moments(attention, attention ? ctx.attention_index : ctx.norm_index, used, region);
+    return used;
+}
+
 }  // namespace
 
 Tensor pad(Context& ctx, const Tensor& x, const Padding& p) {
@@ -65,18 +123,22 @@ Tensor conv2d(Context& ctx, const Tensor& x, const float* weight, const float* b
 
 void group_norm_scale_shift(Context& ctx, const Tensor& x, int groups, const float* gamma, const float* beta,
                             float eps, std::vector<float>& scale, std::vector<float>& shift) {
-    const int channels = x.channels();
+    require(groups >= 1 && x.channels() % groups == 0, "group_norm: channels not divisible by groups");
+    const Moments m = statistics_moments(ctx, x, false);
+    group_norm_fold(ctx, m.sum, m.sum_squares, m.count, groups, gamma, beta, eps, scale, shift);
+}
+
+void group_norm_fold(Context& ctx, const std::vector<double>& sum, const std::vector<double>& sum_squares,
+                     double count_per_channel, int groups, const float* gamma, const float* beta, float eps,
+                     std::vector<float>& scale, std::vector<float>& shift) {
+    const int channels = int(sum.size());
     require(groups >= 1 && channels % groups == 0, "group_norm: channels not divisible by groups");
-    std::vector<double> sum(channels), sum_squares(channels);
-    for_channels(ctx, channels, [&](int begin, int end) {
-        ctx.kernels.channel_moments(x.data(), x.plane_size(), begin, end, sum.data(), sum_squares.data());
-    });
     // Fold the normalization and the affine transform into one scale and shift per channel. Channel sums are
     // combined in channel order, so the statistics do not depend on the thread count.
     scale.resize(channels);
     shift.resize(channels);
     const int per_group = channels / groups;
-    const double count = double(per_group) * x.plane_size();
+    const double count = double(per_group) * count_per_channel;
     std::vector<double> mean(groups), variance(groups);
     for (int g = 0; g < groups; ++g) {
         double s = 0, sq = 0;
@@ -140,28 +202,36 @@ void tanh_in_place(Context& ctx, Tensor& x) {
 void channel_attention(Context& ctx, Tensor& x, const float* fc1_weight, const float* fc1_bias, int hidden,
                        const float* fc2_weight, const float* fc2_bias) {
     const int channels = x.channels();
-    std::vector<double> sum(channels), sum_squares(channels);
+    const Moments m = statistics_moments(ctx, x, true);
+    ++ctx.attention_index;
+    const std::vector<float> gate =
+        channel_attention_gate(m.sum, m.count, fc1_weight, fc1_bias, hidden, fc2_weight, fc2_bias);
+    const std::vector<float> zero(channels, 0.f);
     for_channels(ctx, channels, [&](int begin, int end) {
-        ctx.kernels.channel_moments(x.data(), x.plane_size(), begin, end, sum.data(), sum_squares.data());
+        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), gate.data(), zero.data(), 1.f,
+                                           begin, end);
     });
+}
+
+std::vector<float> channel_attention_gate(const std::vector<double>& sum, double count,
+                                          const float* fc1_weight, const float* fc1_bias, int hidden,
+                                          const float* fc2_weight, const float* fc2_bias) {
+    const int channels = int(sum.size());
     // The two fully connected layers are C x C/8 multiply-adds: too small to be worth a kernel or threads.
     std::vector<float> hidden_act(hidden);
     for (int h = 0; h < hidden; ++h) {
         double acc = fc1_bias[h];
         for (int c = 0; c < channels; ++c)
-            acc += double(fc1_weight[size_t(h) * channels + c]) * (sum[c] / x.plane_size());
+            acc += double(fc1_weight[size_t(h) * channels + c]) * (sum[c] / count);
         hidden_act[h] = float(std::max(acc, 0.0));
     }
-    std::vector<float> gate(channels), zero(channels, 0.f);
+    std::vector<float> gate(channels);
     for (int c = 0; c < channels; ++c) {
         double acc = fc2_bias[c];
         for (int h = 0; h < hidden; ++h) acc += double(fc2_weight[size_t(c) * hidden + h]) * hidden_act[h];
         gate[c] = float(1.0 / (1.0 + std::exp(-acc)));
     }
-    for_channels(ctx, channels, [&](int begin, int end) {
-        ctx.kernels.scale_shift_leaky_relu(x.data(), x.data(), x.plane_size(), gate.data(), zero.data(), 1.f,
-                                           begin, end);
-    });
+    return gate;
 }
 
 Padding tf_same_padding(int height, int width, int kernel, int stride) {

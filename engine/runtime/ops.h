@@ -3,6 +3,8 @@
 // the fused convolution (fused_conv.h), which most of their layers go through.
 #pragma once
 
+#include <array>
+#include <functional>
 #include <vector>
 
 #include "animegan/animegan.h"  // NormStatisticsHook
@@ -18,6 +20,25 @@ struct ConvScratch {
     std::vector<float> band_in, gather, winograd;
 };
 
+// Per-channel sums and sums of squares of `count` values each: what a norm or an attention measures.
+struct Moments {
+    std::vector<double> sum, sum_squares;
+    double count = 0;
+};
+
+// A pass over samples of a photo (fast mode): besides (or instead of) whole planes, each norm and attention
+// measures over rectangles of the input (x0, y0, x1, y1 in input pixels, `border` pixels left out along their
+// edges; a layer of height h sees them scaled by h / height; none: whole planes), and a callback sees both
+// and may replace what the layer then uses.
+struct SamplePass {
+    int height = 0, width = 0;
+    std::vector<std::array<int, 4>> rectangles;
+    int border = 0;
+    bool normalize_over_rectangles = false;  // else over whole planes, the rectangles' moments only reported
+    // attention: false for a norm (index in norm order), true for an attention (index in attention order).
+    std::function<void(bool attention, int index, Moments& used, const Moments& rectangles)> on_moments;
+};
+
 struct Context {
     ThreadPool& threads;
     BufferPool& buffers;
@@ -26,6 +47,9 @@ struct Context {
     // The caller's RunOptions::on_norm_statistics (may be null or empty), and the index of the next norm.
     const NormStatisticsHook* on_norm_statistics = nullptr;
     int norm_index = 0;
+    int attention_index = 0;
+    // Null: statistics over whole planes.
+    const SamplePass* sample_pass = nullptr;
 };
 
 struct Padding {
@@ -49,6 +73,12 @@ void group_norm(Context& ctx, Tensor& x, int groups, const float* gamma, const f
 void group_norm_scale_shift(Context& ctx, const Tensor& x, int groups, const float* gamma, const float* beta,
                             float eps, std::vector<float>& scale, std::vector<float>& shift);
 
+// The same from per-channel sums and sums of squares of `count` values each (the streaming executor adds them
+// up over bands of rows): per-group mean and variance, the context's statistics hook, then scale and shift.
+void group_norm_fold(Context& ctx, const std::vector<double>& sum, const std::vector<double>& sum_squares,
+                     double count, int groups, const float* gamma, const float* beta, float eps,
+                     std::vector<float>& scale, std::vector<float>& shift);
+
 Tensor resize_bilinear(Context& ctx, const Tensor& x, int out_height, int out_width,
                        kernels::ResizeMode mode);
 
@@ -60,6 +90,11 @@ void tanh_in_place(Context& ctx, Tensor& x);
 // fc1_weight: [hidden, C], fc1_bias: [hidden], fc2_weight: [C, hidden], fc2_bias: [C].
 void channel_attention(Context& ctx, Tensor& x, const float* fc1_weight, const float* fc1_bias, int hidden,
                        const float* fc2_weight, const float* fc2_bias);
+
+// Its gate y from per-channel sums of `count` values each.
+std::vector<float> channel_attention_gate(const std::vector<double>& sum, double count,
+                                          const float* fc1_weight, const float* fc1_bias, int hidden,
+                                          const float* fc2_weight, const float* fc2_bias);
 
 // TensorFlow's SAME padding for a kernel x kernel window at `stride` on a height x width input, with zeros:
 // the output is ceil(size / stride) and any odd padding goes to the bottom/right.
