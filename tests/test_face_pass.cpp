@@ -362,4 +362,29 @@ TEST_CASE("end to end: threads, no faces, tiny faces, border and overlapping fac
     CHECK(g1.pixels == stylize_with_faces(scene2, nullptr, det2, group, options).pixels);
 }
 
+TEST_CASE(
+    "on a photo too large for memory: faces found at full resolution, blended into the streamed scene") {
+    ANIMEGAN_SKIP_IF(testing::shared_file_absent("models/face_detection_front.tflite"));
+    const std::string dir = testing::scratch_dir("face_pass_streaming");
+    const Generator scene = Generator::load(random_generator(dir + "/scene.gguf", 3), 2);
+    const FaceDetector detector = FaceDetector::load(front_detector(), 2);
+    const Image group = shared_photo("group_three.jpg", 480);
+    FacePassOptions options;
+    options.face_size = 96;
+    FacePassReport whole, streamed;
+    const Image at_once = stylize_with_faces(scene, nullptr, detector, group, options, &whole);
+    // The scene no longer fits at once: it streams, with exact statistics.
+    options.run.memory_limit = scene.plan(group.width, group.height).minimum_bytes;
+    REQUIRE(scene.plan(group.width, group.height, options.run).mode == RunPlan::Mode::StreamingExact);
+    const Image in_bands = stylize_with_faces(scene, nullptr, detector, group, options, &streamed);
+    REQUIRE(streamed.blended.size() == 3);
+    CHECK(streamed.blended == whole.blended);
+    int worst = 0;
+    for (size_t i = 0; i < at_once.pixels.size(); ++i)
+        worst = std::max(worst, std::abs(int(at_once.pixels[i]) - int(in_bands.pixels[i])));
+    MESSAGE("group_three at " << group.width << "x" << group.height
+                              << ": streamed face pass differs by at most " << worst << " levels");
+    CHECK(worst <= 2);
+}
+
 }  // TEST_SUITE("face_pass")

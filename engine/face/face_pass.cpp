@@ -103,7 +103,7 @@ Image stylize_with_faces(const Generator& scene, const Generator* face_model, co
     rep = FacePassReport();
 
     auto t = std::chrono::steady_clock::now();
-    Image result = scene.stylize(photo);
+    Image result = scene.stylize(photo, options.run);
     rep.scene_ms = ms_since(t);
     t = std::chrono::steady_clock::now();
     rep.faces = detector.detect(photo, options.detector);

@@ -85,6 +85,14 @@ Image load_image(const std::string& path) {
     return decode_image(bytes.data(), bytes.size(), path);
 }
 
+ImageSize read_image_size(const std::string& path) {
+    // The whole structural check load_image makes (it reads no pixels), so a file that will not load fails
+    // here already.
+    const std::vector<uint8_t> bytes = read_file_bytes(path, kMaxImageFileBytes);
+    const image::CheckedImage checked = image::check_image(bytes.data(), bytes.size(), path, kMaxImagePixels);
+    return {checked.width, checked.height, bytes.size()};
+}
+
 Image decode_image(const uint8_t* data, size_t size, const std::string& label) {
     if (!data) size = 0;
     return image::decode_image_with_limit(data, size, label, kMaxImagePixels);

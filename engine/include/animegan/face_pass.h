@@ -37,6 +37,8 @@ struct FacePassOptions {
     // Faces whose box is narrower or shorter than this are left as the scene made them.
     int min_face_px = 24;
     FaceDetectorOptions detector;
+    // The scene's stylization: its memory limit (a large photo streams), statistics mode and progress.
+    RunOptions run;
 };
 
 struct FacePassReport {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "animegan/animegan.h"
+#include "engine/models/animeganv2/generator_streaming.h"
 #include "engine/models/animeganv2/layout.h"
 #include "engine/runtime/fused_conv.h"
 #include "weights/gguf.h"
@@ -60,6 +61,7 @@ struct Generator::Impl {
     animeganv2::Layout layers;
     std::unique_ptr<ThreadPool> threads;
     mutable std::atomic<size_t> last_peak_bytes{0};
+    size_t evicted_bytes = 0;  // of the file, given back after the Winograd transform
 
     explicit Impl(weights::GgufFile f) : file(std::move(f)) {}
 
@@ -83,7 +85,9 @@ struct Generator::Impl {
                     winograd_weights.emplace_back(kernels::winograd_weight_floats(l.kernel, l.out, l.in));
                 kernels::winograd_transform_weights(l.kernel, l.weight, l.out, l.in, w.data());
                 l.winograd_weight = w.data();
-                file.evict(*file.find(l.name + ".weight"));  // only the transformed copy is read from now on
+                const weights::GgufTensor& raw = *file.find(l.name + ".weight");
+                file.evict(raw);  // only the transformed copy is read from now on
+                evicted_bytes += raw.nbytes;
             }
             if (!l.norm.empty()) {
                 l.gamma = binder.bind(*spec++);
@@ -120,7 +124,10 @@ struct Generator::Impl {
         return y;
     }
 
-    Tensor forward(const Tensor& input, const RunOptions& options) const {
+    // The whole image at once. A sample pass (fast streaming, generator_streaming.cpp) measures its
+    // statistics where it says.
+    Tensor forward(const Tensor& input, const RunOptions& options,
+                   const ops::SamplePass* sample_pass = nullptr) const {
         if (input.channels() != 3) {
             throw Error("generator input must have 3 channels, got " + std::to_string(input.channels()));
         }
@@ -130,6 +137,7 @@ struct Generator::Impl {
         ops::Context ctx{options.calling_thread_only ? calling_thread : *threads, buffers,
                          kernels::active_kernels()};
         ctx.on_norm_statistics = &options.on_norm_statistics;
+        ctx.sample_pass = sample_pass;
         auto clock = std::chrono::steady_clock::now();
         auto stage_done = [&](const char* name) {
             const auto now = std::chrono::steady_clock::now();
@@ -173,6 +181,24 @@ struct Generator::Impl {
         std::copy(x.raw.data(), x.raw.data() + x.raw.size(), out.data());
         last_peak_bytes = buffers.peak_bytes_allocated();
         return out;
+    }
+
+    // What the streaming path (and the choice of path) needs of this model.
+    animeganv2::LoadedModel loaded() const {
+        size_t weight_bytes = 0;
+        for (const weights::GgufTensor& t : file.tensors()) weight_bytes += t.nbytes;
+        weight_bytes -= evicted_bytes;
+        for (const auto& v : converted) weight_bytes += v.size() * sizeof(float);
+        for (const auto& v : winograd_weights) weight_bytes += v.size() * sizeof(float);
+        return {layers,
+                info,
+                resize_mode(info.upsample),
+                *threads,
+                weight_bytes,
+                [this](const Tensor& input, const RunOptions& options, const ops::SamplePass* sample_pass) {
+                    return forward(input, options, sample_pass);
+                },
+                last_peak_bytes};
     }
 
     static void attention(ops::Context& ctx, const animeganv2::ChannelAttention& a, ops::Activation& x) {
@@ -240,11 +266,15 @@ size_t Generator::last_peak_activation_bytes() const {
 }
 
 Tensor Generator::forward(const Tensor& input, const RunOptions& options) const {
-    return impl_->forward(input, options);
+    return animeganv2::forward(impl_->loaded(), input, options);
 }
 
 Image Generator::stylize(const Image& photo, const RunOptions& options) const {
-    return tensor_to_image(forward(image_to_tensor(photo), options));
+    return animeganv2::stylize(impl_->loaded(), photo, options);
+}
+
+RunPlan Generator::plan(int width, int height, const RunOptions& options, bool tensor) const {
+    return animeganv2::plan_run(impl_->loaded(), width, height, tensor, options);
 }
 
 }  // namespace animegan

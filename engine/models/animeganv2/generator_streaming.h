@@ -1,0 +1,35 @@
+// Photos of any size: the generator as a streaming network (engine/runtime/streaming.h), the memory each way
+// of running it holds, and the choice between them under RunOptions::memory_limit. Generator::stylize and
+// Generator::forward come here first; the full-frame pass stays in generator.cpp.
+#pragma once
+
+#include <functional>
+
+#include <atomic>
+#include "animegan/animegan.h"
+
+#include "engine/models/animeganv2/layout.h"
+#include "engine/runtime/ops.h"
+#include "engine/runtime/thread_pool.h"
+
+namespace animegan::animeganv2 {
+
+// What the run needs of a loaded generator.
+struct LoadedModel {
+    const Layout& layers;
+    const ModelInfo& info;
+    kernels::ResizeMode resize;  // info.upsample's
+    ThreadPool& threads;
+    size_t weight_bytes;  // everything the loaded model holds: mapped file, widened and transformed weights
+    // The whole image at once (generator.cpp): input [3, H, W] in [-1, 1] -> output.
+    std::function<Tensor(const Tensor&, const RunOptions&, const ops::SamplePass*)> full_frame;
+    std::atomic<size_t>& last_peak_bytes;  // set by a streaming run: what its buffers held at most
+};
+
+RunPlan plan_run(const LoadedModel& model, int width, int height, bool tensor_endpoints,
+                 const RunOptions& options);
+
+Image stylize(const LoadedModel& model, const Image& photo, const RunOptions& options);
+Tensor forward(const LoadedModel& model, const Tensor& input, const RunOptions& options);
+
+}  // namespace animegan::animeganv2
