@@ -1,10 +1,12 @@
 // animegan2: stylize a photo with a converted AnimeGANv2 model (optionally re-stylizing each face, --face),
 // or find the faces in it (--detect-faces).
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -33,10 +35,17 @@ const char* kUsage =
     "  -m, --model FILE      converted model (.gguf)\n"
     "  -i, --input FILE      photo to stylize\n"
     "  -o, --output FILE     where to write the result\n"
-    "  --max-side N          downscale so the longer side is at most N pixels first (default 1024, 0 = never)\n"
+    "  --max-side N          downscale so the longer side is at most N pixels first (default: photos full size,\n"
+    "                        video 1024; 0 = never)\n"
+    "  --memory-limit SIZE   memory the whole run may use, e.g. 600M or 1.5G (K, M, G: powers of 1024); the\n"
+    "                        image runs at once when it fits, else in bands of rows (default: half the machine's\n"
+    "                        memory); too small for the image: an error at once, saying what would do\n"
+    "  --plan                print how the run would go (mode, passes, memory) and stop before reading pixels\n"
+    "  --fast                when streaming, estimate the norm statistics from samples of the photo (one pass)\n"
+    "                        instead of measuring them exactly (a pass per norm layer, slower)\n"
     "  --threads N           worker threads (default: all cores)\n"
     "  --side-by-side        write the input and the result next to each other\n"
-    "  -q, --quiet           print nothing but errors\n"
+    "  -q, --quiet           print nothing but errors (no progress bar either; it shows only on a terminal)\n"
     "  -v, --verbose         with --face, list every face found: blended (size, times, seam metric) or left alone\n"
     "  -h, --help            this text\n"
     "\n"
@@ -85,9 +94,74 @@ int parse_int(const std::string& option, const std::string& text, int min, int m
     return int(v);
 }
 
+// SIZE: a number of bytes with an optional K, M or G (powers of 1024, "MB" and "MiB" alike), e.g. 1.5G.
+size_t parse_size(const std::string& option, const std::string& text) {
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    std::string unit = end ? end : "";
+    for (const char* suffix : {"iB", "B"}) {
+        if (unit.size() > 1 && unit.size() >= std::strlen(suffix) &&
+            unit.compare(unit.size() - std::strlen(suffix), std::string::npos, suffix) == 0) {
+            unit.resize(unit.size() - std::strlen(suffix));
+            break;
+        }
+    }
+    double scale = 0;
+    if (unit.empty()) scale = 1;
+    if (unit == "K" || unit == "k") scale = 1024.0;
+    if (unit == "M" || unit == "m") scale = 1024.0 * 1024;
+    if (unit == "G" || unit == "g") scale = 1024.0 * 1024 * 1024;
+    if (text.empty() || scale == 0 || !(value > 0) || value * scale > 1e15)
+        usage_error(option + " needs a size such as 600M or 1.5G, got '" + text + "'");
+    return size_t(value * scale);
+}
+
 double ms_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
+
+// A one-line progress bar with the time left, redrawn at most a few times a second; only on a terminal.
+class ProgressBar {
+  public:
+    explicit ProgressBar(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+    ~ProgressBar() { clear(); }
+
+    void update(double fraction) {
+        if (!enabled_) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (drawn_ && now - last_ < std::chrono::milliseconds(200) && fraction < 1) return;
+        last_ = now;
+        const double elapsed = std::chrono::duration<double>(now - start_).count();
+        constexpr int kWidth = 30;
+        const int filled = int(std::clamp(fraction, 0.0, 1.0) * kWidth);
+        std::string bar =
+            "\r  [" + std::string(size_t(filled), '#') + std::string(size_t(kWidth - filled), '-') + "] ";
+        char text[64];
+        std::snprintf(text, sizeof text, "%3.0f%%", fraction * 100);
+        bar += text;
+        // The rate of the work so far; the first few percent are too noisy to extrapolate from.
+        if (fraction > 0.02 && fraction < 1) {
+            const int left = int(elapsed * (1 - fraction) / fraction + 0.5);
+            std::snprintf(text, sizeof text, "  ETA %d:%02d   ", left / 60, left % 60);
+            bar += text;
+        }
+        std::fputs(bar.c_str(), stdout);
+        std::fflush(stdout);
+        drawn_ = true;
+    }
+
+    // Erases the bar (before other output, and at the end).
+    void clear() {
+        if (!drawn_) return;
+        std::fputs(("\r" + std::string(60, ' ') + "\r").c_str(), stdout);
+        std::fflush(stdout);
+        drawn_ = false;
+    }
+
+  private:
+    bool enabled_, drawn_ = false;
+    std::chrono::steady_clock::time_point start_, last_;
+};
 
 // --detect-faces
 // ------------------------------------------------------------------------------------------------
@@ -205,6 +279,20 @@ animegan::Image run_face_pass(const animegan::Generator& scene, const std::strin
     return result;
 }
 
+// What the run needs besides the network: decoding the file (its bytes, stb_image's buffer and the copy),
+// downscaling (a float row buffer and the result), and writing (the result; PNG's encoder holds about two
+// more copies; the side-by-side picture is made while the input still lives).
+size_t around_bytes(const animegan::ImageSize& size, int width, int height, const animegan::RunPlan& plan,
+                    bool side_by_side, const std::string& output_path) {
+    const size_t source = size_t(size.width) * size.height * 3, pixels = size_t(width) * height * 3;
+    size_t decode = size.file_bytes + 2 * source;
+    if (pixels != source) decode = std::max(decode, source + size_t(size.height) * width * 3 * 4 + pixels);
+    const bool png = output_path.size() >= 4 && output_path.compare(output_path.size() - 4, 4, ".png") == 0;
+    const size_t out = side_by_side ? 2 * pixels : pixels;
+    const size_t write = (side_by_side ? pixels + out + pixels : out) + (png ? 2 * out : 0);
+    return plan.base_bytes + std::max(decode, write);
+}
+
 // The detector --face uses without --detector: MTCNN next to the scene model, where weights/fetch_mtcnn.sh
 // puts it when given the models' directory. MTCNN, because it finds the most faces on the shared photos and
 // the smallest ones on the composites without a false positive (README, "Face detectors compared").
@@ -223,8 +311,10 @@ std::string default_detector(const std::string& model_path) {
 
 int main(int argc, char** argv) {
     std::string model_path, input_path, output_path;
-    int max_side = 1024, threads = 0;
-    bool side_by_side = false, quiet = false, verbose = false, face_pass = false;
+    int max_side = -1, threads = 0;  // -1: the default, full size for photos, 1024 for video
+    size_t memory_limit = 0;
+    bool side_by_side = false, quiet = false, verbose = false, face_pass = false, fast = false,
+         plan_only = false;
     std::string faces_input, detector_path, face_model;
     animegan::FacePassOptions face_options;
     VideoCommand video;
@@ -254,6 +344,12 @@ int main(int argc, char** argv) {
             output_path = value();
         } else if (arg == "--max-side") {
             max_side = parse_int(arg, value(), 0, 1 << 16);
+        } else if (arg == "--memory-limit") {
+            memory_limit = parse_size(arg, value());
+        } else if (arg == "--fast") {
+            fast = true;
+        } else if (arg == "--plan") {
+            plan_only = true;
         } else if (arg == "--threads") {
             threads = parse_int(arg, value(), 1, 1024);
         } else if (arg == "--side-by-side") {
@@ -331,7 +427,7 @@ int main(int argc, char** argv) {
         if (side_by_side) usage_error("--side-by-side is for photos");
         video.model_path = model_path, video.input_path = input_path, video.output_path = output_path;
         video.threads = threads, video.quiet = quiet;
-        video.options.max_side = max_side;
+        video.options.max_side = max_side < 0 ? 1024 : max_side;
         video.options.face = face_options;
         if (face_pass) video.detector_path = detector_path, video.face_model_path = face_model;
         return run_video(video);
@@ -350,36 +446,80 @@ int main(int argc, char** argv) {
             generator.info().style.c_str(), animegan::upsample_name(generator.info().upsample),
             generator.info().style_attention ? ", style attention" : "", ms_since(t));
         t = std::chrono::steady_clock::now();
-        const animegan::Image photo = animegan::load_image(input_path);
-        animegan::Image input = photo;
-        const int longer = std::max(photo.width, photo.height);
+        // Plan the run from the file's header, before decoding anything: a photo too large for the memory
+        // limit is an error now, with the limit that would do.
+        const animegan::ImageSize size = animegan::read_image_size(input_path);
+        int width = size.width, height = size.height;
+        const int longer = std::max(width, height);
         if (max_side > 0 && longer > max_side) {
             const double scale = double(max_side) / longer;
-            input = animegan::resize_image(photo, std::max(1, int(std::lround(photo.width * scale))),
-                                           std::max(1, int(std::lround(photo.height * scale))));
+            width = std::max(1, int(std::lround(size.width * scale)));
+            height = std::max(1, int(std::lround(size.height * scale)));
         }
-        say("input   %s: %dx%d", input_path.c_str(), photo.width, photo.height);
-        if (input.width != photo.width) say(" -> %dx%d (--max-side %d)", input.width, input.height, max_side);
+        animegan::RunOptions run;
+        run.memory_limit = memory_limit;
+        run.fast = fast;
+        const animegan::RunPlan plan = generator.plan(width, height, run);
+        const size_t needed =
+            std::max(plan.peak_bytes, around_bytes(size, width, height, plan, side_by_side, output_path));
+        if (needed > plan.limit_bytes) {
+            throw animegan::Error(input_path + ": reading and writing a " + std::to_string(size.width) + "x" +
+                                  std::to_string(size.height) + " image needs " +
+                                  std::to_string(needed >> 20) + " MB; the memory limit is " +
+                                  std::to_string(plan.limit_bytes >> 20) + " MB");
+        }
+        if (plan_only) {
+            std::printf("%dx%d: %s", width, height, animegan::mode_name(plan.mode));
+            if (plan.mode != animegan::RunPlan::Mode::FullFrame)
+                std::printf(", %d passes, about %.1fx the work of one", plan.passes, plan.relative_cost);
+            auto mb = [](size_t bytes) { return (bytes + (size_t(1) << 20) - 1) >> 20; };
+            std::printf(
+                ", about %zu MB (%zu MB with reading and writing) of the %zu MB limit; at least %zu MB\n",
+                mb(plan.peak_bytes), mb(needed), mb(plan.limit_bytes), mb(plan.minimum_bytes));
+            for (size_t i = 0; i < plan.sweeps.size(); ++i)
+                std::printf("  pass %2zu: %s\n", i + 1, plan.sweeps[i].c_str());
+            return 0;
+        }
+        animegan::Image input = animegan::load_image(input_path);
+        say("input   %s: %dx%d", input_path.c_str(), input.width, input.height);
+        if (width != input.width) {
+            input = animegan::resize_image(input, width, height);
+            say(" -> %dx%d (--max-side %d)", width, height, max_side);
+        }
         say(" (%.0f ms)\n", ms_since(t));
 
-        say("running on %d thread(s)\n", generator.threads());
-        animegan::RunOptions run;
+        say("running on %d thread(s), %s", generator.threads(), animegan::mode_name(plan.mode));
+        if (plan.mode != animegan::RunPlan::Mode::FullFrame) say(", %d passes", plan.passes);
+        say(", about %zu MB of the %zu MB limit\n", plan.peak_bytes >> 20, plan.limit_bytes >> 20);
+        if (verbose && plan.mode != animegan::RunPlan::Mode::FullFrame) {
+            say("  about %.1fx the work of one pass:\n", plan.relative_cost);
+            for (size_t i = 0; i < plan.sweeps.size(); ++i)
+                say("  pass %2zu: %s\n", i + 1, plan.sweeps[i].c_str());
+        }
+        ProgressBar bar(!quiet && isatty(STDOUT_FILENO));
         run.on_stage = [&](const std::string& stage, double ms) {
+            bar.clear();
             say("  %-10s %8.1f ms\n", stage.c_str(), ms);
         };
+        run.on_progress = [&](double fraction) { bar.update(fraction); };
         t = std::chrono::steady_clock::now();
         animegan::Image result;
         if (face_pass) {
+            face_options.run = run;
             result = run_face_pass(generator, detector_path, face_model, input, face_options, threads, quiet,
                                    verbose);
         } else {
             result = generator.stylize(input, run);
-            say("network %.1f ms (activations peaked at %.0f MB)\n", ms_since(t),
+            bar.clear();
+            say("network %.1f ms (buffers peaked at %.0f MB)\n", ms_since(t),
                 generator.last_peak_activation_bytes() / 1048576.0);
         }
 
         t = std::chrono::steady_clock::now();
-        if (side_by_side) result = animegan::side_by_side(input, result);
+        if (side_by_side) {
+            result = animegan::side_by_side(input, result);
+        }
+        input = animegan::Image();  // gone before the encoder's buffers come
         animegan::save_image(output_path, result);
         say("output  %s: %dx%d (%.0f ms)\n", output_path.c_str(), result.width, result.height, ms_since(t));
         say("total   %.1f ms\n", ms_since(start));
