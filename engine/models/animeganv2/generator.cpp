@@ -61,7 +61,8 @@ struct Generator::Impl {
     animeganv2::Layout layers;
     std::unique_ptr<ThreadPool> threads;
     mutable std::atomic<size_t> last_peak_bytes{0};
-    size_t evicted_bytes = 0;  // of the file, given back after the Winograd transform
+    size_t evicted_bytes = 0;     // of the file, given back after the Winograd transform
+    size_t resident_at_load = 0;  // the process's resident size once this model was loaded
 
     explicit Impl(weights::GgufFile f) : file(std::move(f)) {}
 
@@ -185,16 +186,14 @@ struct Generator::Impl {
 
     // What the streaming path (and the choice of path) needs of this model.
     animeganv2::LoadedModel loaded() const {
-        size_t weight_bytes = 0;
-        for (const weights::GgufTensor& t : file.tensors()) weight_bytes += t.nbytes;
-        weight_bytes -= evicted_bytes;
-        for (const auto& v : converted) weight_bytes += v.size() * sizeof(float);
-        for (const auto& v : winograd_weights) weight_bytes += v.size() * sizeof(float);
+        size_t mapped = 0;
+        for (const weights::GgufTensor& t : file.tensors()) mapped += t.nbytes;
         return {layers,
                 info,
                 resize_mode(info.upsample),
                 *threads,
-                weight_bytes,
+                resident_at_load,
+                mapped - evicted_bytes,
                 [this](const Tensor& input, const RunOptions& options, const ops::SamplePass* sample_pass) {
                     return forward(input, options, sample_pass);
                 },
@@ -249,6 +248,7 @@ Generator Generator::load(const std::string& path, int threads) {
     impl->layers = animeganv2::make_layout(info.style_attention);
     impl->bind_all();
     impl->threads = std::make_unique<ThreadPool>(threads);
+    impl->resident_at_load = animeganv2::resident_bytes();
     return Generator(std::move(impl));
 }
 

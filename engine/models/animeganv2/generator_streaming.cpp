@@ -19,10 +19,10 @@ namespace {
 
 constexpr float kLeakySlope = 0.2f;
 
-// The process's own resident memory besides the model and what a run allocates: code, the C++ runtime, thread
-// stacks, allocator slack (the CLI holds 3 MB before it loads anything; the runs README.md measures stayed 5
-// to 60 MB under their planned peaks).
-constexpr size_t kProcessBaselineBytes = size_t(16) << 20;
+// What a run's small allocations (vectors of row pointers, statistics, the sink's rows) and the allocator's
+// slack add to the process besides the buffers the plans count (glibc keeps freed blocks of a few MB on its
+// heap once it has raised its mmap threshold: measured up to 10 MB past the plan in fast mode).
+constexpr size_t kSlackBytes = size_t(16) << 20;
 
 // Rows per band at full resolution, and the smaller ones tried when memory is short. 16 gives each of 2
 // threads a band of 8 rows (two Winograd tiles) at full resolution; at a quarter of the resolution bands are
@@ -267,7 +267,8 @@ Choice choose(const LoadedModel& model, const Network& net, int width, int heigh
     Choice c;
     RunPlan& p = c.plan;
     p.limit_bytes = options.memory_limit ? options.memory_limit : default_memory_limit();
-    const size_t fixed = model.weight_bytes + kProcessBaselineBytes;
+    // The process as the model was loaded, plus the weight file's pages it will read in.
+    const size_t fixed = model.resident_at_load + model.mapped_weight_bytes + kSlackBytes;
     p.base_bytes = fixed;
     const int threads = model.threads.size();
     const size_t full = full_frame_bytes(net, threads) + endpoint_bytes(width, height, tensor, true) + fixed;
@@ -459,13 +460,20 @@ RunOptions with_stage_progress(const Network& net, const RunOptions& options) {
 // The model with the run's threads: its own pool, or the calling thread alone
 // (RunOptions::calling_thread_only, for runs side by side on one generator).
 LoadedModel run_threads(const LoadedModel& m, const RunOptions& options, ThreadPool& calling_thread) {
-    return {m.layers,         m.info,
-            m.resize,         options.calling_thread_only ? calling_thread : m.threads,
-            m.weight_bytes,   m.full_frame,
-            m.last_peak_bytes};
+    return {m.layers,           m.info,
+            m.resize,           options.calling_thread_only ? calling_thread : m.threads,
+            m.resident_at_load, m.mapped_weight_bytes,
+            m.full_frame,       m.last_peak_bytes};
 }
 
 }  // namespace
+
+size_t resident_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    size_t total_pages = 0, resident_pages = 0;
+    if (statm >> total_pages >> resident_pages) return resident_pages * size_t(sysconf(_SC_PAGESIZE));
+    return size_t(32) << 20;
+}
 
 RunPlan plan_run(const LoadedModel& shared, int width, int height, bool tensor, const RunOptions& options) {
     ThreadPool calling_thread(1);

@@ -20,11 +20,17 @@ struct LoadedModel {
     const ModelInfo& info;
     kernels::ResizeMode resize;  // info.upsample's
     ThreadPool& threads;
-    size_t weight_bytes;  // everything the loaded model holds: mapped file, widened and transformed weights
+    // The process's resident size right after the model was loaded (code, libraries, the widened and
+    // transformed weights), and the weight file's bytes the model reads in place, resident once first read.
+    size_t resident_at_load, mapped_weight_bytes;
     // The whole image at once (generator.cpp): input [3, H, W] in [-1, 1] -> output.
     std::function<Tensor(const Tensor&, const RunOptions&, const ops::SamplePass*)> full_frame;
     std::atomic<size_t>& last_peak_bytes;  // set by a streaming run: what its buffers held at most
 };
+
+// The process's resident size now (Linux: /proc/self/statm; elsewhere a guess), the base a memory limit
+// starts from.
+size_t resident_bytes();
 
 RunPlan plan_run(const LoadedModel& model, int width, int height, bool tensor_endpoints,
                  const RunOptions& options);
