@@ -15,6 +15,7 @@
 #include "animegan/animegan.h"
 #include "animegan/face.h"
 #include "animegan/face_pass.h"
+#include "command_line.h"
 #include "video_cli.h"
 
 namespace {
@@ -79,42 +80,9 @@ const char* kUsage =
     "exit status: 0 on success, 1 on any error (the reason is printed), 2 on a usage error\n";
 // clang-format on
 
-[[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr, "animegan2: %s (see --help)\n", message.c_str());
-    std::exit(2);
-}
-
-int parse_int(const std::string& option, const std::string& text, int min, int max) {
-    char* end = nullptr;
-    const long v = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end || v < min || v > max) {
-        usage_error(option + " needs a whole number in [" + std::to_string(min) + ", " + std::to_string(max) +
-                    "], got '" + text + "'");
-    }
-    return int(v);
-}
-
-// SIZE: a number of bytes with an optional K, M or G (powers of 1024, "MB" and "MiB" alike), e.g. 1.5G.
-size_t parse_size(const std::string& option, const std::string& text) {
-    char* end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    std::string unit = end ? end : "";
-    for (const char* suffix : {"iB", "B"}) {
-        if (unit.size() > 1 && unit.size() >= std::strlen(suffix) &&
-            unit.compare(unit.size() - std::strlen(suffix), std::string::npos, suffix) == 0) {
-            unit.resize(unit.size() - std::strlen(suffix));
-            break;
-        }
-    }
-    double scale = 0;
-    if (unit.empty()) scale = 1;
-    if (unit == "K" || unit == "k") scale = 1024.0;
-    if (unit == "M" || unit == "m") scale = 1024.0 * 1024;
-    if (unit == "G" || unit == "g") scale = 1024.0 * 1024 * 1024;
-    if (text.empty() || scale == 0 || !(value > 0) || value * scale > 1e15)
-        usage_error(option + " needs a size such as 600M or 1.5G, got '" + text + "'");
-    return size_t(value * scale);
-}
+using command_line::parse_int;
+using command_line::parse_size;
+using command_line::usage_error;
 
 double ms_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -14,6 +14,7 @@
 
 #include "animegan/animegan.h"
 #include "api.h"
+#include "command_line.h"
 #include "http_server.h"
 #include "metrics.h"
 #include "models.h"
@@ -39,6 +40,8 @@ const char* kUsage =
     "  --max-input-pixels N    largest picture decoded, in pixels (default 50000000)\n"
     "  --max-pixels N          largest picture stylized, after the size choice (default 2359296 = "
     "1536x1536)\n"
+    "  --memory-limit SIZE     memory the workers' runs may hold together, e.g. 4G (default: half the\n"
+    "                          machine's); a picture that does not fit whole streams in bands of rows\n"
     "  --max-side N            longer side a picture is stylized at when the request does not say (default "
     "1024)\n"
     "  --style ID              style used when the request does not say (default: the first by name)\n"
@@ -48,23 +51,13 @@ const char* kUsage =
     "\n"
     "SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit 0.\n";
 
-[[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr, "animegan2-server: %s (see --help)\n", message.c_str());
-    std::exit(2);
-}
-
-long long parse_number(const std::string& option, const std::string& text, long long lo, long long hi) {
-    char* end = nullptr;
-    const long long v = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || *end || v < lo || v > hi)
-        usage_error(option + " needs a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                    "], got '" + text + "'");
-    return v;
-}
+using command_line::parse_whole;
+using command_line::usage_error;
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    command_line::program = "animegan2-server";
     std::string models_dir, host = "127.0.0.1", default_style;
     int port = 8080;
     server::WorkerPoolOptions pool_options;
@@ -88,27 +81,29 @@ int main(int argc, char** argv) {
         } else if (arg == "--host") {
             host = value();
         } else if (arg == "--port") {
-            port = int(parse_number(arg, value(), 0, 65535));
+            port = int(parse_whole(arg, value(), 0, 65535));
         } else if (arg == "--workers") {
-            pool_options.workers = int(parse_number(arg, value(), 1, 256));
+            pool_options.workers = int(parse_whole(arg, value(), 1, 256));
         } else if (arg == "--threads") {
-            pool_options.threads_per_worker = int(parse_number(arg, value(), 1, 1024));
+            pool_options.threads_per_worker = int(parse_whole(arg, value(), 1, 1024));
         } else if (arg == "--queue") {
-            pool_options.queue_capacity = int(parse_number(arg, value(), 0, 10000));
+            pool_options.queue_capacity = int(parse_whole(arg, value(), 0, 10000));
         } else if (arg == "--connections") {
-            limits.threads = int(parse_number(arg, value(), 2, 4096));
+            limits.threads = int(parse_whole(arg, value(), 2, 4096));
         } else if (arg == "--max-upload") {
-            api.max_upload_bytes = size_t(parse_number(arg, value(), 1, 1024)) * 1'000'000;
+            api.max_upload_bytes = size_t(parse_whole(arg, value(), 1, 1024)) * 1'000'000;
         } else if (arg == "--max-input-pixels") {
-            pool_options.max_input_pixels = parse_number(arg, value(), 64, animegan::kMaxImagePixels);
+            pool_options.max_input_pixels = parse_whole(arg, value(), 64, animegan::kMaxImagePixels);
         } else if (arg == "--max-pixels") {
-            pool_options.max_pixels = parse_number(arg, value(), 64, animegan::kMaxInputPixels);
+            pool_options.max_pixels = parse_whole(arg, value(), 64, animegan::kMaxInputPixels);
+        } else if (arg == "--memory-limit") {
+            pool_options.memory_limit = command_line::parse_size(arg, value());
         } else if (arg == "--max-side") {
-            api.default_size = int(parse_number(arg, value(), 0, 16384));
+            api.default_size = int(parse_whole(arg, value(), 0, 16384));
         } else if (arg == "--style") {
             default_style = value();
         } else if (arg == "--request-timeout") {
-            limits.request_timeout = std::chrono::seconds(parse_number(arg, value(), 1, 3600));
+            limits.request_timeout = std::chrono::seconds(parse_whole(arg, value(), 1, 3600));
         } else if (arg == "-q" || arg == "--quiet") {
             api.access_log = false;
         } else {

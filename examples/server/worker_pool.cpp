@@ -228,13 +228,27 @@ JobResult WorkerPool::process(Worker& worker, const Job& job) {
     photo = apply_orientation(photo, orientation);  // after the downscale: fewer pixels to move
 
     const animegan::Generator& generator = worker.generators.at(job.model);
+    animegan::RunOptions run;
+    run.memory_limit =
+        (options_.memory_limit ? options_.memory_limit : animegan::default_memory_limit()) / workers_.size();
+    try {
+        generator.plan(photo.width, photo.height, run);
+    } catch (const animegan::Error& e) {
+        result.status = 422;
+        result.message = std::string("This picture is too large for the server's memory (") + e.what() +
+                         "); try a smaller size.";
+        return result;
+    }
     animegan::Image out;
     if (job.face_pass && worker.detector) {
+        animegan::FacePassOptions face_options;
+        face_options.run = run;
         animegan::FacePassReport report;
-        out = animegan::stylize_with_faces(generator, nullptr, *worker.detector, photo, {}, &report);
+        out =
+            animegan::stylize_with_faces(generator, nullptr, *worker.detector, photo, face_options, &report);
         result.faces = int(report.blended.size());
     } else {
-        out = generator.stylize(photo);
+        out = generator.stylize(photo, run);
     }
     photo = {};
     const std::vector<uint8_t> encoded = animegan::encode_image(out, job.format, job.jpeg_quality);

@@ -48,6 +48,9 @@ struct WorkerPoolOptions {
     int queue_capacity = 4;        // images waiting for a worker
     int64_t max_pixels = 0;        // largest image stylized (width x height after the size choice)
     int64_t max_input_pixels = 0;  // largest upload decoded
+    // The memory the workers' runs may hold together (0: animegan::default_memory_limit()); each run gets an
+    // equal share as its RunOptions::memory_limit, so a large picture streams instead of growing the process.
+    size_t memory_limit = 0;
 };
 
 class WorkerPool {

@@ -429,6 +429,34 @@ def sigterm_in_flight(binary, models, photos, extra):
     return problems
 
 
+def memory_limit(binary, models, photos):
+    """--memory-limit: a picture that cannot fit even streaming is refused with 422 and says so; one whose full
+    frame does not fit streams, and the server stays inside the limit."""
+    problems = []
+    photo = max(photos, key=len)
+    for limit_mb, expected in ((40, 422), (150, 200)):
+        server = Server(binary, models, ["--memory-limit", f"{limit_mb}M", "--threads", "2"])
+        try:
+            reply = exchange(server.port, post_head("/api/v1/stylize?size=0", len(photo), "image/jpeg"), [photo],
+                             timeout=300)
+            server.stop_watching()
+            peak_mb = max(server.peak_rss_kb, server.status_kb("VmHWM")) / 1024
+            print(f"--memory-limit {limit_mb}M, a {image_size(photo)} photo at full size: {reply.status}, "
+                  f"peak RSS {peak_mb:.0f} MB {reply.json_error() if reply.status != 200 else ''}")
+            if reply.status != expected:
+                problems.append(f"--memory-limit {limit_mb}M: got {reply.status or reply.error}, expected {expected}")
+            elif expected == 422 and "memory" not in (reply.json_error() or ""):
+                problems.append(f"--memory-limit {limit_mb}M: the refusal does not name memory: {reply.json_error()}")
+            if peak_mb > limit_mb:
+                problems.append(f"--memory-limit {limit_mb}M: peak RSS {peak_mb:.0f} MB")
+        finally:
+            server.stop_watching()
+            if server.proc.poll() is None:
+                server.proc.kill()
+                server.proc.wait()
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", required=True)
@@ -522,6 +550,7 @@ def main():
                 server.proc.kill()
 
     problems += sigterm_in_flight(args.server, models, photos, extra)
+    problems += memory_limit(args.server, models, photos)
     for p in problems:
         print("FAIL " + p)
     print(f"{0 if problems else 1} passed, {1 if problems else 0} failed")
