@@ -1,10 +1,12 @@
 // One end-to-end timing run of ONNX Runtime (npm onnxruntime-node, CPU), driven by bench/compare.py:
 //
-//   node bench/ort_runner.mjs --ort DIR --model model_512x512.onnx --size 512x512 --threads 1 --iters 3
+//   node bench/ort_runner.mjs --ort DIR --model model_512x512.onnx --size 512x512 --threads 1 --iters 3 [--output F]
 //
 // DIR is where onnxruntime-node is installed (DIR/node_modules/onnxruntime-node). One warm-up run on the same
-// deterministic input as e2e_runner.cpp, then `iters` timed runs; prints {"ms": [...], "cpu_ms": [...],
-// "mean_abs": ..., "isa": "onnxruntime X"} (cpu_ms: process CPU time, all threads).
+// deterministic input as e2e_runner.cpp (its time is first_ms), then `iters` timed runs; prints {"ms": [...],
+// "cpu_ms": [...], "first_ms": ..., "mean_abs": ..., "isa": "onnxruntime X"} (cpu_ms: process CPU time, all
+// threads); --output writes the last output as raw float32, channel-major.
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -28,7 +30,9 @@ for (let c = 0; c < 3; ++c)
       data[(c * height + y) * width + x] = 0.9 * Math.sin(0.031 * x + 0.017 * y + 1.7 * c);
 const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [1, 3, height, width]) };
 
+const w0 = process.hrtime.bigint();
 await session.run(feeds);  // warm-up
+const firstMs = Number(process.hrtime.bigint() - w0) / 1e6;
 const ms = [], cpuMs = [];
 let output;
 for (let i = 0; i < iters; ++i) {
@@ -39,4 +43,7 @@ for (let i = 0; i < iters; ++i) {
   cpuMs.push((cpu.user + cpu.system) / 1e3);
 }
 const meanAbs = output.reduce((s, v) => s + Math.abs(v), 0) / output.length;
-console.log(JSON.stringify({ ms, cpu_ms: cpuMs, mean_abs: meanAbs, isa: `onnxruntime ${ort.env.versions.node}` }));
+if (args.output) writeFileSync(args.output, new Uint8Array(output.buffer, output.byteOffset, output.byteLength));
+console.log(JSON.stringify({
+  ms, cpu_ms: cpuMs, first_ms: firstMs, mean_abs: meanAbs, isa: `onnxruntime ${ort.env.versions.node}`,
+}));

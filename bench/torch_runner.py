@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """One end-to-end timing run of PyTorch, driven by bench/compare.py:
 
-    /usr/bin/python3 bench/torch_runner.py --model model.pt --size 512x512 --threads 1 --iters 3
+    /usr/bin/python3 bench/torch_runner.py --model model.pt --size 512x512 --threads 1 --iters 3 [--output F]
 
 Loads the state dict into the Generator of tools/torch_reference.py (default options: align_corners upsampling,
 one norm group, as the GGUF and the ONNX export), runs one warm-up forward on the same deterministic input as
-e2e_runner.cpp, then `iters` timed forwards; prints {"ms": [...], "cpu_ms": [...], "mean_abs": ...,
-"isa": "torch X"} (cpu_ms: process CPU time, all threads).
+e2e_runner.cpp (its time is first_ms), then `iters` timed forwards; prints {"ms": [...], "cpu_ms": [...],
+"first_ms": ..., "mean_abs": ..., "isa": "torch X"} (cpu_ms: process CPU time, all threads); --output writes the
+last output as raw float32, channel-major.
 """
 import argparse
 import json
@@ -26,6 +27,7 @@ def main():
     p.add_argument("--size", required=True)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--iters", type=int, default=1)
+    p.add_argument("--output", help="write the last output here as raw float32")
     args = p.parse_args()
     height, width = map(int, args.size.split("x"))
 
@@ -41,13 +43,17 @@ def main():
 
     ms, cpu_ms = [], []
     with torch.no_grad():
+        t0 = time.perf_counter()
         model(x)  # warm-up
+        first_ms = (time.perf_counter() - t0) * 1000
         for _ in range(args.iters):
             t0, c0 = time.perf_counter(), time.process_time()
             y = model(x)
             cpu_ms.append((time.process_time() - c0) * 1000)
             ms.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"ms": ms, "cpu_ms": cpu_ms, "mean_abs": y.abs().mean().item(),
+    if args.output:
+        y.contiguous().numpy().tofile(args.output)
+    print(json.dumps({"ms": ms, "cpu_ms": cpu_ms, "first_ms": first_ms, "mean_abs": y.abs().mean().item(),
                       "isa": f"torch {torch.__version__}"}))
 
 
