@@ -11,9 +11,9 @@ when missing, then runs the engines interleaved (for rep: for size: for threads:
 shared machine hit them alike. Engines: ours; ONNX Runtime; PyTorch; with --baseline-build DIR, "ours@base", the
 animegan_e2e of another build of ours (say, the engine before a round of speed work: both in the same run);
 with --ncnn PATH, ncnn (bench/ncnn_setup.py: a build, install or source tree the user provides; our
-bench/ncnn_runner.cpp is compiled against it and the ONNX export converted with ncnn's onnx2ncnn); with --cli,
-the whole command-line tool (examples/animegan2: load, decode a PNG, one forward, encode a PNG) as one process,
-and the baseline's too.
+bench/ncnn_runner.cpp is compiled against it and the ONNX export, constant-folded by ONNX Runtime, converted with
+ncnn's onnx2ncnn); with --cli, the whole command-line tool (examples/animegan2: load, decode a PNG, one forward,
+encode a PNG) as one process, and the baseline's too.
 
 Every run is its own process (bench/e2e_runner.cpp, ort_runner.mjs, torch_runner.py, ncnn_runner.cpp): one
 warm-up forward (its time is reported as the first forward), then --iters timed ones whose median it reports; its
@@ -150,10 +150,18 @@ def ncnn_commands(args, common):
     if isinstance(ncnn, str):
         return ncnn
     onnx_missing = [s for s in args.sizes if not os.path.exists(onnx_path(args, s))]
-    if onnx_missing:
-        return f"no ONNX export for {onnx_missing}"
+    ort_dir = os.path.join(args.build_dir, "ort")
+    reason = (f"no ONNX export for {onnx_missing}" if onnx_missing else
+              "node not found (ONNX Runtime folds the export for onnx2ncnn)" if not shutil.which("node") else
+              install_ort(ort_dir))
+    if reason:
+        return reason
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def fold(onnx, folded):
+        return call(["node", os.path.join(here, "ort_fold.mjs"), "--ort", ort_dir, "--model", onnx, "--out", folded])
     prepared = ncnn_setup.prepare(ncnn, os.path.join(args.build_dir, "ncnn"),
-                                  {s: onnx_path(args, s) for s in args.sizes}, call)
+                                  {s: onnx_path(args, s) for s in args.sizes}, fold, call)
     if isinstance(prepared, str):
         return prepared
     runner, models = prepared
@@ -419,7 +427,8 @@ def main():
     if not args.ncnn and "ncnn" in args.engines:
         p.error("engine ncnn needs --ncnn")
     args.cli = args.cli or "cli" in args.engines
-    args.dir = args.dir or os.path.join(args.build_dir, "compare")
+    args.build_dir = os.path.abspath(args.build_dir)
+    args.dir = os.path.abspath(args.dir or os.path.join(args.build_dir, "compare"))
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
     build(args)

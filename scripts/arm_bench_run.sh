@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
         --iters) iters=$2 ;;
         --kernels) kernels=$2 ;;
         --min-time) min_time=$2 ;;
-        *) echo "usage: $0 [--sizes 256,512] [--threads 1,N] [--reps 5] [--iters 1] [--kernels FILTER|none] [--min-time S]" >&2
+        *) sed -n 5p "$0" >&2  # the usage line above
            exit 2 ;;
     esac
     shift 2
@@ -49,7 +49,8 @@ while [ "$rep" -le "$reps" ]; do
     for size in $sizes; do
         for t in $threads; do
             # shellcheck disable=SC2086 # $emulator is empty or one command word
-            line=$($emulator bin/animegan_e2e --model model.gguf --size "${size}x${size}" --threads "$t" --iters "$iters")
+            line=$($emulator bin/animegan_e2e --model model.gguf --size "${size}x${size}" --threads "$t" \
+                --iters "$iters")
             echo "{\"rep\": $rep, \"size\": $size, \"threads\": $t, \"run\": $line}" >>e2e_runs.jsonl
             echo "rep $rep/$reps ${size}x${size} threads $t: $line" >&2
         done
@@ -67,15 +68,17 @@ function field(line, key,    rest) {  # the text after "key": up to the next com
 }
 function median(list,    n, v, i, j, t) {  # of comma-separated numbers
     n = split(list, v, /, */)
-    for (i = 2; i <= n; ++i) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; --j) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    for (i = 2; i <= n; ++i)  # insertion sort: a handful of values
+        for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; --j) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
     return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 }
 {
     key = field($0, "size") " " field($0, "threads")
-    if (!(key in ms)) order[++count] = key
-    ms[key] = ms[key] (key in ms ? ", " : "") median(field($0, "ms"))
-    cpu[key] = cpu[key] (key in cpu ? ", " : "") median(field($0, "cpu_ms"))
-    first[key] = first[key] (key in first ? ", " : "") field($0, "first_ms")
+    sep = key in ms ? ", " : ""
+    if (sep == "") order[++count] = key
+    ms[key] = ms[key] sep median(field($0, "ms"))
+    cpu[key] = cpu[key] sep median(field($0, "cpu_ms"))
+    first[key] = first[key] sep field($0, "first_ms")
     rss = field($0, "peak_rss_bytes") / 1048576
     if (rss > peak[key]) peak[key] = rss
     n[key]++
