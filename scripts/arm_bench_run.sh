@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
         --iters) iters=$2 ;;
         --kernels) kernels=$2 ;;
         --min-time) min_time=$2 ;;
-        *) sed -n 5p "$0" >&2  # the usage line above
+        *) sed -n 5p "$(basename "$0")" >&2  # the usage line above (the folder is the script's)
            exit 2 ;;
     esac
     shift 2
