@@ -154,6 +154,31 @@ TEST_CASE("the buffer pool reuses released buffers") {
     CHECK(pool.bytes_allocated() == 2 * 4 * 32 * 32 * sizeof(float));
 }
 
+TEST_CASE("the buffer pool builds large buffers from released ones instead of growing") {
+    BufferPool pool;
+    const size_t mb = size_t(1) << 20;
+    {
+        Tensor a(1, 1024, 8 * 1024, pool), b(1, 1024, 4 * 1024, pool);  // 32 MB and 16 MB
+        std::fill(a.data(), a.data() + a.size(), 1.f);
+        std::fill(b.data(), b.data() + b.size(), 2.f);
+    }
+    CHECK(pool.bytes_allocated() == 48 * mb);
+    // 40 MB: the 32 MB buffer's pages and half of the 16 MB one's, moved into one range.
+    Tensor c(1, 1024, 10 * 1024, pool);
+    CHECK(pool.bytes_allocated() == 48 * mb);
+    for (size_t i = 0; i < c.size(); ++i) c.data()[i] = float(i % 1000);
+    bool intact = true;
+    for (size_t i = 0; i < c.size(); ++i) intact = intact && c.data()[i] == float(i % 1000);
+    CHECK(intact);
+    // 16 MB: 8 MB are left, so 8 MB more; 64 MB then takes all that is released and 16 MB fresh.
+    Tensor d(1, 1024, 4 * 1024, pool);
+    CHECK(pool.bytes_allocated() == 56 * mb);
+    c = Tensor(), d = Tensor();
+    Tensor e(1, 1024, 16 * 1024, pool);
+    CHECK(pool.bytes_allocated() == 64 * mb);
+    CHECK(pool.peak_bytes_allocated() == 64 * mb);
+}
+
 TEST_CASE("ops reject shapes they cannot run") {
     ThreadPool threads(1);
     BufferPool buffers;

@@ -219,23 +219,22 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
     ctx.conv_scratch.resize(std::max(ctx.conv_scratch.size(), size_t(ctx.threads.size())));
     ctx.threads.parallel_tasks(size_t(bands), [&](int thread, size_t band) {
         ConvScratch& mine = ctx.conv_scratch[size_t(thread)];
-        if (mine.band_in.size() < band_in_floats) mine.band_in.resize(band_in_floats);
-        if (mine.winograd.size() < winograd_floats) mine.winograd.resize(winograd_floats);
+        float* band_in = mine.band_in.reserve(band_in_floats);
+        float* winograd_scratch = winograd ? mine.winograd.reserve(winograd_floats) : nullptr;
         const int oy = int(band) * kBandRows, count = std::min(kBandRows, out_h - oy);
         const kernels::ConvShape shape = [&] {
             kernels::ConvShape s = view.band_shape(oy, oy + count);
             s.out_plane_stride = out.plane_size();
             return s;
         }();
-        gather(oy * conv.stride, shape.in_height, 0, raw.channels(), mine.band_in.data(), mine.gather);
+        gather(oy * conv.stride, shape.in_height, 0, raw.channels(), band_in, mine.gather);
         // The band's rows go straight into their place in the output planes.
         float* band_out = out.channel(0) + size_t(oy) * out_w;
         if (winograd) {
-            ctx.kernels.conv_winograd(shape, mine.band_in.data(), conv.winograd_weight, conv.bias, band_out,
-                                      0, conv.out_channels, mine.winograd.data());
+            ctx.kernels.conv_winograd(shape, band_in, conv.winograd_weight, conv.bias, band_out, 0,
+                                      conv.out_channels, winograd_scratch);
         } else {
-            ctx.kernels.conv2d(shape, mine.band_in.data(), conv.weight, conv.bias, band_out, 0,
-                               conv.out_channels);
+            ctx.kernels.conv2d(shape, band_in, conv.weight, conv.bias, band_out, 0, conv.out_channels);
         }
     });
     return out;

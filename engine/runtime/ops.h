@@ -14,10 +14,27 @@
 
 namespace animegan::ops {
 
+// Floats a kernel writes before it reads them. Growing neither copies nor zero-fills (a std::vector would
+// do both, and fault every page of the copy); large buffers get the tensor allocator's huge pages.
+class Scratch {
+  public:
+    float* reserve(size_t count) {
+        if (count > storage_.size()) {
+            storage_ = Tensor();  // the old buffer goes before the new one comes
+            storage_ = Tensor(1, 1, int(count));
+        }
+        return storage_.data();
+    }
+
+  private:
+    Tensor storage_;
+};
+
 // One thread's buffers for the fused convolution (fused_conv.cpp). They live as long as the Context, so the
-// convolutions of a pass reuse them instead of allocating, zeroing and page-faulting megabytes each time.
+// convolutions of a pass reuse them instead of allocating and page-faulting megabytes each time.
 struct ConvScratch {
-    std::vector<float> band_in, gather, winograd;
+    Scratch band_in, winograd;
+    std::vector<float> gather;
 };
 
 // Per-channel sums and sums of squares of `count` values each: what a norm or an attention measures.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <mutex>
 
 #include "animegan/animegan.h"
 #include "engine/models/animeganv2/generator_streaming.h"
@@ -55,12 +56,17 @@ const char* upsample_name(Upsample mode) {
 
 struct Generator::Impl {
     weights::GgufFile file;
-    std::vector<std::vector<float>> converted;         // F16 tensors widened to F32
-    std::vector<std::vector<float>> winograd_weights;  // per layer that runs as Winograd
+    std::vector<std::vector<float>> converted;               // F16 tensors widened to F32
+    std::vector<std::unique_ptr<float[]>> winograd_weights;  // per layer that runs as Winograd
     ModelInfo info;
     animeganv2::Layout layers;
     std::unique_ptr<ThreadPool> threads;
     mutable std::atomic<size_t> last_peak_bytes{0};
+    // The full-frame pass's activation buffers, kept from one forward to the next of the same size, so that
+    // later forwards (video frames) fault nothing in; a forward while another holds them uses its own.
+    mutable std::mutex kept_mutex;
+    mutable std::unique_ptr<BufferPool> kept_buffers;
+    mutable int kept_height = 0, kept_width = 0;
     size_t evicted_bytes = 0;     // of the file, given back after the Winograd transform
     size_t resident_at_load = 0;  // the process's resident size once this model was loaded
 
@@ -73,23 +79,19 @@ struct Generator::Impl {
         return (l.kernel == 3 || l.kernel == 7) && l.stride == 1 && l.groups == 1 && l.in >= 16;
     }
 
+    // Binds every tensor, then transforms the Winograd layers' weights on all threads (a third of the load
+    // time on one); the transformed copies are left uninitialized until written, each by the thread that
+    // transforms it, so no page is zeroed twice.
     void bind_all() {
         weights::TensorBinder binder(file, converted);
         const kernels::KernelTable& table = kernels::active_kernels();
+        std::vector<animeganv2::ConvLayer*> winograd_layers;
         auto bind_conv = [&](animeganv2::ConvLayer& l) {
             const std::vector<weights::TensorSpec> specs = animeganv2::tensor_specs(l);
             auto spec = specs.begin();
             l.weight = binder.bind(*spec++);
             if (l.has_bias) l.bias = binder.bind(*spec++);
-            if (winograd_pays(l) && table.conv_winograd) {
-                std::vector<float>& w =
-                    winograd_weights.emplace_back(kernels::winograd_weight_floats(l.kernel, l.out, l.in));
-                kernels::winograd_transform_weights(l.kernel, l.weight, l.out, l.in, w.data());
-                l.winograd_weight = w.data();
-                const weights::GgufTensor& raw = *file.find(l.name + ".weight");
-                file.evict(raw);  // only the transformed copy is read from now on
-                evicted_bytes += raw.nbytes;
-            }
+            if (winograd_pays(l) && table.conv_winograd) winograd_layers.push_back(&l);
             if (!l.norm.empty()) {
                 l.gamma = binder.bind(*spec++);
                 l.beta = binder.bind(*spec++);
@@ -107,6 +109,18 @@ struct Generator::Impl {
             if (s.attention) bind_attention(*s.attention);
         });
         binder.check_all_bound();
+        winograd_weights.resize(winograd_layers.size());
+        parallel_tasks_rethrowing(*threads, winograd_layers.size(), [&](int, size_t i) {
+            animeganv2::ConvLayer& l = *winograd_layers[i];
+            winograd_weights[i].reset(new float[kernels::winograd_weight_floats(l.kernel, l.out, l.in)]);
+            kernels::winograd_transform_weights(l.kernel, l.weight, l.out, l.in, winograd_weights[i].get());
+            l.winograd_weight = winograd_weights[i].get();
+        });
+        for (const animeganv2::ConvLayer* l : winograd_layers) {
+            const weights::GgufTensor& raw = *file.find(l->name + ".weight");
+            file.evict(raw);  // only the transformed copy is read from now on
+            evicted_bytes += raw.nbytes;
+        }
     }
 
     int norm_groups(int channels) const { return info.norm_groups == 0 ? channels : info.norm_groups; }
@@ -133,7 +147,17 @@ struct Generator::Impl {
             throw Error("generator input must have 3 channels, got " + std::to_string(input.channels()));
         }
         check_size(input.height(), input.width());
-        BufferPool buffers;
+        // A sample pass (a mosaic of crops before a streaming run) keeps nothing: its buffers would stay
+        // while the streaming run holds its own.
+        std::unique_lock<std::mutex> kept(kept_mutex, std::defer_lock);
+        if (!sample_pass) kept.try_lock();
+        BufferPool own;
+        if (kept && (!kept_buffers || kept_height != input.height() || kept_width != input.width())) {
+            kept_buffers.reset();  // the old size's buffers go before the new ones come
+            kept_buffers = std::make_unique<BufferPool>();
+            kept_height = input.height(), kept_width = input.width();
+        }
+        BufferPool& buffers = kept ? *kept_buffers : own;
         ThreadPool calling_thread(1);  // no worker threads: ops run inline
         ops::Context ctx{options.calling_thread_only ? calling_thread : *threads, buffers,
                          kernels::active_kernels()};
@@ -197,7 +221,12 @@ struct Generator::Impl {
                 [this](const Tensor& input, const RunOptions& options, const ops::SamplePass* sample_pass) {
                     return forward(input, options, sample_pass);
                 },
-                last_peak_bytes};
+                last_peak_bytes,
+                [this] {
+                    // Held: a forward running side by side is using them.
+                    std::unique_lock<std::mutex> lock(kept_mutex, std::try_to_lock);
+                    if (lock) kept_buffers.reset();
+                }};
     }
 
     static void attention(ops::Context& ctx, const animeganv2::ChannelAttention& a, ops::Activation& x) {
@@ -246,8 +275,8 @@ Generator Generator::load(const std::string& path, int threads) {
     info.norm_groups = params.norm_groups;
     info.style_attention = params.style_attention;
     impl->layers = animeganv2::make_layout(info.style_attention);
-    impl->bind_all();
     impl->threads = std::make_unique<ThreadPool>(threads);
+    impl->bind_all();
     impl->resident_at_load = animeganv2::resident_bytes();
     return Generator(std::move(impl));
 }

@@ -143,23 +143,39 @@ void apply_statistics(Network& net, ops::Context& ctx, const ModelInfo& info, si
 // The full-frame pass's peak: its BufferPool (tensor.cpp) replayed over the buffers of generator.cpp's
 // forward, plus each thread's band buffers (fused_conv.cpp).
 size_t full_frame_bytes(const Network& net, int threads) {
+    constexpr size_t kMapThreshold = size_t(1) << 20, kHugePage = size_t(2) << 20;  // tensor.cpp's
     struct Pool {
-        std::vector<size_t> free;
-        size_t allocated = 0, peak = 0;
-        size_t acquire(size_t bytes) {  // the smallest cached buffer that fits, else drop the cache and grow
-            auto best = free.end();
-            for (auto it = free.begin(); it != free.end(); ++it)
-                if (*it >= bytes && (best == free.end() || *it < *best)) best = it;
-            if (best != free.end()) {
-                const size_t got = *best;
-                free.erase(best);
-                return got;
+        // Large buffers (whole huge pages) are built from released ones: the pool holds the most that was
+        // ever live at once. Small ones: the smallest cached buffer that fits, else drop the cache and grow.
+        std::vector<size_t> free_small;
+        size_t small = 0, large_live = 0, large = 0, peak = 0;
+        size_t acquire(size_t bytes) {
+            if (bytes >= kMapThreshold) {
+                bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+                large_live += bytes;
+                large = std::max(large, large_live);
+            } else {
+                auto best = free_small.end();
+                for (auto it = free_small.begin(); it != free_small.end(); ++it)
+                    if (*it >= bytes && (best == free_small.end() || *it < *best)) best = it;
+                if (best != free_small.end()) {
+                    const size_t got = *best;
+                    free_small.erase(best);
+                    return got;
+                }
+                for (size_t f : free_small) small -= f;
+                free_small.clear();
+                small += bytes;
             }
-            for (size_t f : free) allocated -= f;
-            free.clear();
-            allocated += bytes;
-            peak = std::max(peak, allocated);
+            peak = std::max(peak, small + large);
             return bytes;
+        }
+        void release(size_t bytes) {
+            if (bytes >= kMapThreshold) {
+                large_live -= bytes;
+            } else if (bytes > 0) {
+                free_small.push_back(bytes);
+            }
         }
     } pool;
     const stream::Graph& g = net.graph;
@@ -181,7 +197,7 @@ size_t full_frame_bytes(const Network& net, int threads) {
             if (in.width != node.view_width) floats += size_t(band.in_height) * (in.width + node.view_width);
             scratch = std::max(scratch, floats * sizeof(float));
         }
-        for (int f : net.frees[n]) pool.free.push_back(std::exchange(held[size_t(f)], 0));
+        for (int f : net.frees[n]) pool.release(std::exchange(held[size_t(f)], 0));
     }
     return pool.peak + scratch * size_t(threads);
 }
@@ -407,6 +423,7 @@ void measure_sample(const LoadedModel& model, Network& net, const Choice& choice
 // Streams the generator over rows from `input`, handing [-1, 1] output rows ([3][rows][width]) to `output`.
 void run_streaming(const LoadedModel& model, Network& net, const Choice& choice,
                    const stream::InputRows& input, const stream::Sink& output, const RunOptions& options) {
+    model.release_buffers();
     const kernels::KernelTable& k = kernels::active_kernels();
     const int width = net.graph[0].width;
     // Progress over the sample pass (fast mode) and the streaming passes, by their estimated cost.
@@ -463,7 +480,8 @@ LoadedModel run_threads(const LoadedModel& m, const RunOptions& options, ThreadP
     return {m.layers,           m.info,
             m.resize,           options.calling_thread_only ? calling_thread : m.threads,
             m.resident_at_load, m.mapped_weight_bytes,
-            m.full_frame,       m.last_peak_bytes};
+            m.full_frame,       m.last_peak_bytes,
+            m.release_buffers};
 }
 
 }  // namespace

@@ -26,6 +26,9 @@ struct LoadedModel {
     // The whole image at once (generator.cpp): input [3, H, W] in [-1, 1] -> output.
     std::function<Tensor(const Tensor&, const RunOptions&, const ops::SamplePass*)> full_frame;
     std::atomic<size_t>& last_peak_bytes;  // set by a streaming run: what its buffers held at most
+    // Gives back the activation buffers the full-frame pass keeps between forwards (a streaming run's
+    // memory limit does not count them).
+    std::function<void()> release_buffers;
 };
 
 // The process's resident size now (Linux: /proc/self/statm; elsewhere a guess), the base a memory limit
