@@ -266,16 +266,18 @@ void winograd_input_block(const ConvShape& s, const float* input, int tile_y, in
     }
 }
 
-// M[point][j][t] = sum over c of U[point][block][c][j] * V[point][c][t] for 16 tiles: 6 x 16 / L
-// accumulators over every input channel. V's and M's rows are `stride` floats apart.
-template <typename Ops>
+// M[point][j][t] = sum over c of U[point][block][c][j] * V[point][c][t] for 16 tiles and the block's first
+// Rows output channels: Rows x 16 / L accumulators over every input channel. V's and M's rows are `stride`
+// floats apart. Rows < 6 serves a layer's last block, so that 32 output channels cost 32 channels' work, not
+// 36; an output element's sum is the same whatever Rows computes it.
+template <typename Ops, int Rows>
 inline void winograd_gemm_chunk(const float* points, const float* weights, int channels, float* products,
                                 int stride) {
     using Vec = typename Ops::Vec;
     constexpr int NX = kWinogradChunk / Ops::kLanes;
-    Vec acc[kWinogradOcBlock][NX];
+    Vec acc[Rows][NX];
 #pragma GCC unroll 8
-    for (int j = 0; j < kWinogradOcBlock; ++j)
+    for (int j = 0; j < Rows; ++j)
 #pragma GCC unroll 16
         for (int v = 0; v < NX; ++v) acc[j][v] = Ops::set1(0.f);
     for (int c = 0; c < channels; ++c, points += stride, weights += kWinogradOcBlock) {
@@ -283,16 +285,30 @@ inline void winograd_gemm_chunk(const float* points, const float* weights, int c
 #pragma GCC unroll 16
         for (int v = 0; v < NX; ++v) x[v] = Ops::load(points + v * Ops::kLanes);
 #pragma GCC unroll 8
-        for (int j = 0; j < kWinogradOcBlock; ++j) {
+        for (int j = 0; j < Rows; ++j) {
             const Vec u = Ops::broadcast(weights + j);
 #pragma GCC unroll 16
             for (int v = 0; v < NX; ++v) acc[j][v] = Ops::fmadd(u, x[v], acc[j][v]);
         }
     }
 #pragma GCC unroll 8
-    for (int j = 0; j < kWinogradOcBlock; ++j)
+    for (int j = 0; j < Rows; ++j)
 #pragma GCC unroll 16
         for (int v = 0; v < NX; ++v) Ops::store(products + j * stride + v * Ops::kLanes, acc[j][v]);
+}
+
+// winograd_gemm_chunk for the first `rows` channels of a block, rounded up to an even count (fewer variants
+// to compile; the output channel counts of the generator are all even).
+template <typename Ops>
+inline void winograd_gemm_rows(int rows, const float* points, const float* weights, int channels,
+                               float* products, int stride) {
+    if (rows > 4) {
+        winograd_gemm_chunk<Ops, 6>(points, weights, channels, products, stride);
+    } else if (rows > 2) {
+        winograd_gemm_chunk<Ops, 4>(points, weights, channels, products, stride);
+    } else {
+        winograd_gemm_chunk<Ops, 2>(points, weights, channels, products, stride);
+    }
 }
 
 // Y = A^T M A + bias for one output channel (row j of the group's products), written into the output rows of
@@ -356,8 +372,9 @@ void conv_winograd_variant(const ConvShape& s, const float* input, const float* 
                                              size_t(group + b) * s.in_channels * kWinogradOcBlock;
                             float* m = w.products +
                                        (point * kWinogradGroupChannels + b * kWinogradOcBlock) * w.tile_block;
-                            winograd_gemm_chunk<Ops>(w.points + point * w.point_stride + t, u, s.in_channels,
-                                                     m + t, w.tile_block);
+                            winograd_gemm_rows<Ops>(oc_end - (group + b) * kWinogradOcBlock,
+                                                    w.points + point * w.point_stride + t, u, s.in_channels,
+                                                    m + t, w.tile_block);
                         }
                     }
                 }
