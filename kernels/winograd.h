@@ -226,11 +226,24 @@ void winograd_input_block(const ConvShape& s, const float* input, int tile_y, in
     // loads, the a - 2 columns of the last tile past its start for F(2x2, 7x7).
     const int filled = padded_tiles * V::kTile + (V::kDeinterleaved ? V::kKernel - 1 : 4);
     const size_t in_plane = s.in_plane();
+    const int rows_in_band = std::clamp(s.in_height - y0, 0, a);
+    // A channel's patch rows are runs of a few cache lines a plane apart, too short for the hardware
+    // prefetchers to pick up: the next channel's are fetched while this one is transformed.
+    auto prefetch_channel = [&](int c) {
+        const float* first = input + c * in_plane + size_t(y0) * s.in_width + x0;
+        for (int j = 0; j < rows_in_band; ++j)
+            for (int x = 0; x < columns; x += 16) __builtin_prefetch(first + size_t(j) * s.in_width + x);
+    };
+    prefetch_channel(0);
+    float* const points = w.points;  // locals: the stores below could alias w's fields otherwise
+    const size_t point_stride = w.point_stride;
+    const int tile_block = w.tile_block;
     for (int c = 0; c < s.in_channels; ++c) {
+        if (c + 1 < s.in_channels) prefetch_channel(c + 1);
         const float* input_rows[a];
         for (int j = 0; j < a; ++j) {
-            const int y = y0 + j;
-            input_rows[j] = y < s.in_height ? input + c * in_plane + size_t(y) * s.in_width + x0 : w.zero_row;
+            input_rows[j] =
+                j < rows_in_band ? input + c * in_plane + size_t(y0 + j) * s.in_width + x0 : w.zero_row;
         }
         // Vertical pass, B^T d, over whole rows: unit-stride vectors across columns, then a scalar tail.
         auto vertical = [&](auto ops, int x) {
@@ -260,7 +273,7 @@ void winograd_input_block(const ConvShape& s, const float* input, int tile_y, in
                 V::template load_columns<Ops>(rows + i * row_floats, (filled + 1) / 2, t, d);
                 V::template input_1d<Ops>(d, out);
                 for (int j = 0; j < a; ++j)
-                    Ops::store(w.points + (i * a + j) * w.point_stride + c * w.tile_block + t, out[j]);
+                    Ops::store(points + (i * a + j) * point_stride + c * tile_block + t, out[j]);
             }
         }
     }
