@@ -294,6 +294,7 @@ inline void winograd_gemm_chunk(const float* points, const float* weights, int c
 #pragma GCC unroll 16
         for (int v = 0; v < NX; ++v) acc[j][v] = Ops::set1(0.f);
     for (int c = 0; c < channels; ++c, points += stride, weights += kWinogradOcBlock) {
+        __builtin_prefetch(weights + 16 * kWinogradOcBlock);
         Vec x[NX];
 #pragma GCC unroll 16
         for (int v = 0; v < NX; ++v) x[v] = Ops::load(points + v * Ops::kLanes);
