@@ -22,9 +22,11 @@
 // input channels, like the direct convolution's 6 x 16 pixel block; its weights are 6 consecutive floats per
 // input channel and its inputs 16 consecutive floats, so both stream through unit-stride loads. A group's
 // blocks run back to back on the same 16 tiles, so that panel of V is read from L2 once per group, not once
-// per block. The weights stream from L3 once per tile block (all of U outgrows L2 at 128 channels); the
-// micro-kernel prefetches them ahead, as the input transform does the next channel's input rows (measured
-// with animegan_bench: 3-7% on the 3x3 layers, bigger tile blocks for more weight reuse were slower).
+// per block. The weights stream from L3 once per tile block (all of U outgrows L2 at 128 channels), so the
+// micro-kernel prefetches them ahead, as the input transform does the next channel's input rows. Measured
+// with animegan_bench on this design's neighbours: tile blocks twice as large (more reuse of each weight, V
+// no longer in L2 next to them) and groups of 1, 2 or 6 blocks were slower or no faster; the output
+// transform's stores wait on their lines, but prefetching them one channel ahead made it slower.
 //
 // Every output element is bias + the same arithmetic whatever channel range, band or thread computes it.
 #pragma once
