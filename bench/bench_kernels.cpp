@@ -4,7 +4,8 @@
 // Convolutions report GFLOP/s (2 * MACs / time) and peak%, their share of the FMA peak of one core measured
 // at start-up in this binary per instruction set; the memory-bound kernels report bytes/s (bytes read plus
 // written). The dense 3x3 and 7x7 stride-1 convolutions also run through Winograd, as
-// `winograd_effective_conv3x3_s1/...`, rated by the direct convolution's FLOPs (see bench_winograd).
+// `winograd_effective_conv3x3_s1/...`, rated by the direct convolution's FLOPs (see bench_winograd), and the
+// dense 1x1 ones through the packed-weight GEMM, as `packed_conv1x1_s1/...`.
 //
 //   animegan_bench --benchmark_min_time=0.2 --benchmark_filter=/avx2
 //   animegan_bench --benchmark_format=json --benchmark_out=kernels.json
@@ -208,6 +209,23 @@ void bench_winograd(benchmark::State& state, const KernelTable* table, Conv c) {
     set_flop_counters(state, table->isa, flops, thread_seconds() - t0);
 }
 
+// The same dense 1x1 convolution through conv1x1 (weights packed beforehand, as at load time).
+void bench_conv1x1(benchmark::State& state, const KernelTable* table, Conv c) {
+    const ConvShape shape{c.in_c, c.out_hw, c.out_hw, c.out_c, c.out_hw, c.out_hw, 1, 1, 1, 1};
+    const Tensor input = random_tensor(c.in_c, c.out_hw, c.out_hw, 1);
+    const Tensor weight = random_tensor(c.out_c, c.in_c, 1, 2);
+    std::vector<float> packed(conv1x1_weight_floats(c.out_c, c.in_c));
+    conv1x1_pack_weights(weight.data(), c.out_c, c.in_c, packed.data());
+    Tensor output(c.out_c, c.out_hw, c.out_hw);
+    const double flops = 2.0 * c.out_c * c.out_hw * c.out_hw * c.in_c;
+    const double t0 = thread_seconds();
+    for (auto _ : state) {
+        table->conv1x1(shape, input.data(), packed.data(), nullptr, output.data(), 0, c.out_c);
+        benchmark::DoNotOptimize(output.data());
+    }
+    set_flop_counters(state, table->isa, flops, thread_seconds() - t0);
+}
+
 void bench_channel_moments(benchmark::State& state, const KernelTable* table) {
     const Tensor x = random_tensor(128, 256, 256, 4);
     std::vector<double> sum(128), sum_squares(128);
@@ -289,6 +307,11 @@ void register_benchmarks(const KernelTable* table) {
             table->conv_winograd) {
             const std::string winograd = "winograd_effective_" + name;
             benchmark::RegisterBenchmark(winograd.c_str(), bench_winograd, table, c)
+                ->Unit(benchmark::kMillisecond);
+        }
+        if (std::string(c.kind) == "conv" && c.kernel == 1 && c.stride == 1) {
+            const std::string packed = "packed_" + name;
+            benchmark::RegisterBenchmark(packed.c_str(), bench_conv1x1, table, c)
                 ->Unit(benchmark::kMillisecond);
         }
     }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "kernels/conv1x1.h"
 #include "kernels/coordinates.h"
 #include "kernels/direct_conv.h"
 #include "kernels/float16.h"
@@ -62,6 +63,7 @@ struct Avx2Ops {
     using Vec = __m256;
     static constexpr int kLanes = 8;
     static constexpr int kBlockVectors = 2;
+    static constexpr int kDepthwiseRows = 4;
     using FullVector = animegan::kernels::FullVector;
     using PartialVector = animegan::kernels::PartialVector;
     static __m256 load(const float* p) { return _mm256_loadu_ps(p); }
@@ -357,6 +359,7 @@ const KernelTable* avx2_kernels() {
         t.lerp = lerp_avx2;
         t.tanh = tanh_avx2;
         t.conv_winograd = conv_winograd<Avx2Ops>;
+        t.conv1x1 = conv1x1_packed<Avx2Ops>;
         t.float_to_half = float_to_half_avx2;
         t.half_scale_shift_leaky_relu = half_scale_shift_leaky_relu_avx2;
         return t;

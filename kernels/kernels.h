@@ -104,6 +104,12 @@ struct KernelTable {
     void (*conv_winograd)(const ConvShape& shape, const float* input, const float* transformed,
                           const float* bias, float* output, int oc_begin, int oc_end, float* scratch);
 
+    // Dense (groups = 1) 1x1 stride-1 convolution as a GEMM over the input planes (kernels/conv1x1.h), from
+    // weights packed once by conv1x1_pack_weights (below). Otherwise conv1x1 is conv2d: same input, shape
+    // and channel range.
+    void (*conv1x1)(const ConvShape& shape, const float* input, const float* packed_weight, const float* bias,
+                    float* output, int oc_begin, int oc_end);
+
     // Max pooling (PoolShape) of channels [c_begin, c_end): MTCNN's 2x2 and 3x3 stride-2 pools.
     void (*max_pool)(const PoolShape& shape, const float* input, float* output, int c_begin, int c_end);
 
@@ -124,6 +130,12 @@ size_t winograd_weight_floats(int kernel, int out_channels, int in_channels);
 void winograd_transform_weights(int kernel, const float* weight, int out_channels, int in_channels,
                                 float* transformed);
 size_t winograd_scratch_floats(const ConvShape& shape);
+
+// conv1x1's packed weights (kernels/conv1x1.cpp), the same for every table: weight
+// [out_channels][in_channels]
+// -> conv1x1_weight_floats floats.
+size_t conv1x1_weight_floats(int out_channels, int in_channels);
+void conv1x1_pack_weights(const float* weight, int out_channels, int in_channels, float* packed);
 
 // The scalar reference: plain C++ loops, the fallback on every CPU and the base every SIMD table starts from.
 // The tests hold every table, this one included, to naive loops written from the definitions

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "kernels/conv1x1.h"
 #include "kernels/direct_conv.h"
 #include "kernels/float16.h"
 #include "kernels/isa_tables.h"
@@ -66,6 +67,7 @@ struct NeonOps {
     using Vec = float32x4_t;
     static constexpr int kLanes = 4;
     static constexpr int kBlockVectors = 4;
+    static constexpr int kDepthwiseRows = 8;
     using FullVector = animegan::kernels::FullVector;
     using PartialVector = animegan::kernels::PartialVector;
     static float32x4_t load(const float* p) { return vld1q_f32(p); }
@@ -222,6 +224,7 @@ const KernelTable* neon_kernels() {
         t.lerp = lerp_neon;
         t.tanh = tanh_neon;
         t.conv_winograd = conv_winograd<NeonOps>;
+        t.conv1x1 = conv1x1_packed<NeonOps>;
         t.float_to_half = float_to_half_neon;
         t.half_scale_shift_leaky_relu = half_scale_shift_leaky_relu_neon;
         return t;

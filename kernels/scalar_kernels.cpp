@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/conv1x1.h"
 #include "kernels/coordinates.h"
 #include "kernels/float16.h"
 #include "kernels/kernels.h"
@@ -40,6 +41,22 @@ void conv2d_scalar(const ConvShape& s, const float* input, const float* weight, 
                     }
                 }
             }
+        }
+    }
+}
+
+// out[oc] = bias[oc] + sum over k of W[oc][k] * in[k], k in order, W read from its packed panels.
+void conv1x1_scalar(const ConvShape& s, const float* input, const float* packed_weight, const float* bias,
+                    float* output, int oc_begin, int oc_end) {
+    constexpr int P = kConv1x1PanelRows;
+    const size_t pixels = size_t(s.out_height) * s.out_width;
+    for (int oc = oc_begin; oc < oc_end; ++oc) {
+        float* out = output + oc * s.out_plane();
+        std::fill(out, out + pixels, bias ? bias[oc] : 0.f);
+        const float* w = packed_weight + size_t(oc / P) * s.in_channels * P + oc % P;
+        for (int k = 0; k < s.in_channels; ++k) {
+            const float* in = input + k * s.in_plane();
+            for (size_t p = 0; p < pixels; ++p) out[p] += w[k * P] * in[p];
         }
     }
 }
@@ -195,6 +212,7 @@ const KernelTable& scalar_kernels() {
         t.tanh = tanh_scalar;
         t.max_pool_2x2 = max_pool_2x2_scalar;
         t.conv_winograd = conv_winograd<ScalarWinogradOps>;
+        t.conv1x1 = conv1x1_scalar;
         t.max_pool = max_pool_scalar;
         t.float_to_half = float_to_half_scalar;
         t.half_scale_shift_leaky_relu = half_scale_shift_leaky_relu_scalar;

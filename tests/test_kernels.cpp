@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <random>
 #include <string>
@@ -81,6 +82,7 @@ TEST_CASE("the scalar table is always available and first, and every table fills
         CHECK(bool(t->tanh));
         CHECK(bool(t->max_pool_2x2));
         CHECK(bool(t->conv_winograd));
+        CHECK(bool(t->conv1x1));
         CHECK(bool(t->max_pool));
         CHECK(bool(t->float_to_half));
         CHECK(bool(t->half_scale_shift_leaky_relu));
@@ -107,6 +109,7 @@ TEST_CASE("conv2d matches the naive definition on edge shapes") {
         {48, 64, 4, 4, 2, 1, 1, true},   {5, 7, 9, 33, 2, 1, 1, false},  // but MTCNN's 2x2: direct
         {64, 128, 3, 3, 3, 1, 1, true},  // MTCNN's fully connected layer as a convolution over a 3x3 map
         {4, 4, 11, 12, 9, 1, 1, true},   {6, 6, 13, 11, 3, 3, 2, false},  // 9x9, stride 3: likewise
+        {5, 5, 11, 701, 3, 2, 5, true},  // depthwise at stride 2 over two tiles of columns
     };
     std::mt19937 rng(1234);
     for (const KernelTable* t : all_tables()) {
@@ -145,6 +148,57 @@ TEST_CASE("conv2d: every odd kernel up to 7x7 at stride 1 and 2, dense, grouped 
         // BlazeFace's stem: 5x5 stride 2, 3 -> 24 channels, its 128x128 input padded TF SAME to 131x131.
         worst = std::max(worst, check_conv2d(*t, {3, 24, 131, 131, 5, 2, 1, true, false}, rng));
         MESSAGE(std::string(t->isa) << " conv2d over odd kernels: max abs error " << worst);
+    }
+}
+
+TEST_CASE("conv1x1 with packed weights matches the naive definition, whatever the split") {
+    // Channel counts around the weight panels (6 rows) and the depth chunks (256 input channels: 257 and 513
+    // make two and three chunks of partial sums); pixel counts around the 16-pixel blocks (one pixel, 16, 17,
+    // odd ones); the output channel range split inside panels (ConvTester).
+    struct Case {
+        int in_c, out_c, h, w;
+        bool bias;
+    };
+    const Case cases[] = {
+        {1, 1, 1, 1, false},     {3, 5, 4, 4, true},     {32, 3, 9, 9, false},   {17, 33, 5, 37, true},
+        {6, 6, 1, 17, false},    {8, 7, 2, 8, true},     {64, 13, 3, 31, false}, {130, 12, 7, 5, true},
+        {256, 20, 3, 16, true},  {257, 9, 5, 7, false},  {300, 40, 2, 33, true}, {513, 7, 3, 11, false},
+        {128, 24, 16, 16, true}, {2, 70, 1, 100, false},
+    };
+    std::mt19937 rng(2024);
+    for (const KernelTable* t : all_tables()) {
+        double worst = 0;
+        for (size_t i = 0; i < std::size(cases); ++i) {
+            const Case& c = cases[i];
+            const ConvTester tester({c.in_c, c.out_c, c.h, c.w, 1, 1, 1, c.bias, i % 2 == 1}, rng);
+            std::vector<float> packed(conv1x1_weight_floats(c.out_c, c.in_c), NAN);
+            conv1x1_pack_weights(tester.weight().data(), c.out_c, c.in_c, packed.data());
+            const ConvShape s = tester.shape().conv_shape();
+            worst = std::max(worst, tester.check(
+                                        std::string(t->isa) + " conv1x1",
+                                        [&](int begin, int end, float* out) {
+                                            t->conv1x1(s, tester.input().data(), packed.data(), tester.bias(),
+                                                       out, begin, end);
+                                        },
+                                        kConvBound));
+            // Bands of rows, as the engine runs them, give the same bits as the whole plane.
+            if (c.h < 2) continue;
+            const size_t plane = size_t(c.h) * c.w, out_size = c.out_c * plane;
+            ConvShape dense = s;
+            dense.out_plane_stride = 0;
+            std::vector<float> whole(out_size, NAN), bands(out_size, NAN);
+            t->conv1x1(dense, tester.input().data(), packed.data(), tester.bias(), whole.data(), 0, c.out_c);
+            for (int y0 = 0, rows = 1; y0 < c.h; y0 += rows, ++rows) {
+                ConvShape band = dense;
+                band.in_height = band.out_height = std::min(rows, c.h - y0);
+                band.in_plane_stride = band.out_plane_stride = plane;
+                t->conv1x1(band, tester.input().data() + y0 * c.w, packed.data(), tester.bias(),
+                           bands.data() + y0 * c.w, 0, c.out_c);
+            }
+            CHECK_MESSAGE(std::memcmp(whole.data(), bands.data(), out_size * sizeof(float)) == 0,
+                          t->isa << " conv1x1 " << tester.shape().text() << ": bands differ from the whole");
+        }
+        MESSAGE(std::string(t->isa) << " conv1x1: max abs error " << worst);
     }
 }
 
@@ -407,6 +461,13 @@ TEST_CASE("a strided input reads like a dense one: direct and Winograd convoluti
             t->conv2d(dense, in.data(), w.data(), nullptr, want.data(), 0, c.out_c);
             t->conv2d(sparse, strided.data(), w.data(), nullptr, got.data(), 0, c.out_c);
             CHECK_MESSAGE(got == want, t->isa << " conv2d k" << c.kernel << " s" << c.stride);
+            if (c.kernel == 1) {
+                std::vector<float> packed(conv1x1_weight_floats(c.out_c, c.in_c));
+                conv1x1_pack_weights(w.data(), c.out_c, c.in_c, packed.data());
+                t->conv1x1(dense, in.data(), packed.data(), nullptr, want.data(), 0, c.out_c);
+                t->conv1x1(sparse, strided.data(), packed.data(), nullptr, got.data(), 0, c.out_c);
+                CHECK_MESSAGE(got == want, t->isa << " conv1x1");
+            }
             if (c.stride == 1 && c.groups == 1 && c.kernel != 1) {
                 std::vector<float> u(winograd_weight_floats(c.kernel, c.out_c, c.in_c));
                 winograd_transform_weights(c.kernel, w.data(), c.out_c, c.in_c, u.data());

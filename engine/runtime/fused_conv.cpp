@@ -233,6 +233,9 @@ Tensor conv2d_fused(Context& ctx, const Activation& input, int height, int width
         if (winograd) {
             ctx.kernels.conv_winograd(shape, band_in, conv.winograd_weight, conv.bias, band_out, 0,
                                       conv.out_channels, winograd_scratch);
+        } else if (conv.conv1x1_weight) {
+            ctx.kernels.conv1x1(shape, band_in, conv.conv1x1_weight, conv.bias, band_out, 0,
+                                conv.out_channels);
         } else {
             ctx.kernels.conv2d(shape, band_in, conv.weight, conv.bias, band_out, 0, conv.out_channels);
         }

@@ -32,6 +32,9 @@ struct ConvSpec {
     // Dense stride-1 3x3 and 7x7 layers: the weights transformed by the context's kernel table for its
     // conv_winograd, which then runs instead of conv2d; null: direct convolution.
     const float* winograd_weight = nullptr;
+    // Dense 1x1 stride-1 layers: the weights packed by kernels::conv1x1_pack_weights for the table's
+    // conv1x1, which then runs instead of conv2d; null: direct convolution.
+    const float* conv1x1_weight = nullptr;
 };
 
 // conv(pad(resize(activation))) where the resize goes to (height, width); height/width equal to the stored

@@ -450,6 +450,8 @@ class Executor::Run {
                 if (winograd) {
                     k_.conv_winograd(shape, in, node.conv.winograd_weight, node.conv.bias, out, oc0, oc1,
                                      winograd_[size_t(t)]->data());
+                } else if (node.conv.conv1x1_weight) {
+                    k_.conv1x1(shape, in, node.conv.conv1x1_weight, node.conv.bias, out, oc0, oc1);
                 } else {
                     k_.conv2d(shape, in, node.conv.weight, node.conv.bias, out, oc0, oc1);
                 }

@@ -58,6 +58,7 @@ struct Generator::Impl {
     weights::GgufFile file;
     std::vector<std::vector<float>> converted;               // F16 tensors widened to F32
     std::vector<std::unique_ptr<float[]>> winograd_weights;  // per layer that runs as Winograd
+    std::vector<std::unique_ptr<float[]>> conv1x1_weights;   // per dense 1x1 layer, packed
     ModelInfo info;
     animeganv2::Layout layers;
     std::unique_ptr<ThreadPool> threads;
@@ -67,7 +68,7 @@ struct Generator::Impl {
     mutable std::mutex kept_mutex;
     mutable std::unique_ptr<BufferPool> kept_buffers;
     mutable int kept_height = 0, kept_width = 0;
-    size_t evicted_bytes = 0;     // of the file, given back after the Winograd transform
+    size_t evicted_bytes = 0;     // of the file, given back after the Winograd transform and 1x1 packing
     size_t resident_at_load = 0;  // the process's resident size once this model was loaded
 
     explicit Impl(weights::GgufFile f) : file(std::move(f)) {}
@@ -81,17 +82,19 @@ struct Generator::Impl {
 
     // Binds every tensor, then transforms the Winograd layers' weights on all threads (a third of the load
     // time on one); the transformed copies are left uninitialized until written, each by the thread that
-    // transforms it, so no page is zeroed twice.
+    // transforms it, so no page is zeroed twice. Then packs the dense 1x1 layers' weights for conv1x1 (under a
+    // million floats: one thread does it in about a millisecond).
     void bind_all() {
         weights::TensorBinder binder(file, converted);
         const kernels::KernelTable& table = kernels::active_kernels();
-        std::vector<animeganv2::ConvLayer*> winograd_layers;
+        std::vector<animeganv2::ConvLayer*> winograd_layers, conv1x1_layers;
         auto bind_conv = [&](animeganv2::ConvLayer& l) {
             const std::vector<weights::TensorSpec> specs = animeganv2::tensor_specs(l);
             auto spec = specs.begin();
             l.weight = binder.bind(*spec++);
             if (l.has_bias) l.bias = binder.bind(*spec++);
             if (winograd_pays(l) && table.conv_winograd) winograd_layers.push_back(&l);
+            if (l.kernel == 1 && l.stride == 1 && l.groups == 1) conv1x1_layers.push_back(&l);
             if (!l.norm.empty()) {
                 l.gamma = binder.bind(*spec++);
                 l.beta = binder.bind(*spec++);
@@ -116,10 +119,20 @@ struct Generator::Impl {
             kernels::winograd_transform_weights(l.kernel, l.weight, l.out, l.in, winograd_weights[i].get());
             l.winograd_weight = winograd_weights[i].get();
         });
-        for (const animeganv2::ConvLayer* l : winograd_layers) {
-            const weights::GgufTensor& raw = *file.find(l->name + ".weight");
-            file.evict(raw);  // only the transformed copy is read from now on
-            evicted_bytes += raw.nbytes;
+        conv1x1_weights.resize(conv1x1_layers.size());
+        for (size_t i = 0; i < conv1x1_layers.size(); ++i) {
+            animeganv2::ConvLayer& l = *conv1x1_layers[i];
+            conv1x1_weights[i].reset(new float[kernels::conv1x1_weight_floats(l.out, l.in)]);
+            kernels::conv1x1_pack_weights(l.weight, l.out, l.in, conv1x1_weights[i].get());
+            l.conv1x1_weight = conv1x1_weights[i].get();
+        }
+        // Only the transformed or packed copies are read from now on.
+        for (const auto* list : {&winograd_layers, &conv1x1_layers}) {
+            for (const animeganv2::ConvLayer* l : *list) {
+                const weights::GgufTensor& raw = *file.find(l->name + ".weight");
+                file.evict(raw);
+                evicted_bytes += raw.nbytes;
+            }
         }
     }
 
@@ -129,9 +142,9 @@ struct Generator::Impl {
     ops::Activation conv(ops::Context& ctx, const animeganv2::ConvLayer& l, const ops::Activation& x,
                          int height, int width) const {
         ops::Activation y;
-        y.raw = ops::conv2d_fused(
-            ctx, x, height, width, resize_mode(info.upsample),
-            {l.weight, l.bias, l.out, l.kernel, l.stride, l.groups, l.pad, l.winograd_weight});
+        y.raw = ops::conv2d_fused(ctx, x, height, width, resize_mode(info.upsample),
+                                  {l.weight, l.bias, l.out, l.kernel, l.stride, l.groups, l.pad,
+                                   l.winograd_weight, l.conv1x1_weight});
         if (l.gamma) {
             ops::set_pending_group_norm(ctx, y, norm_groups(l.out), l.gamma, l.beta, info.norm_eps,
                                         l.leaky_relu ? kLeakySlope : 1.f);

@@ -83,7 +83,8 @@ Network build_network(const LoadedModel& model, int height, int width) {
             if (s.resize == ConstStep::Resize::ToHalf) n.view_height = half_height, n.view_width = half_width;
             if (s.resize == ConstStep::Resize::ToFull) n.view_height = height, n.view_width = width;
             n.resize_mode = model.resize;
-            n.conv = {l.weight, l.bias, l.out, l.kernel, l.stride, l.groups, l.pad, l.winograd_weight};
+            n.conv = {l.weight,          l.bias,          l.out, l.kernel, l.stride, l.groups, l.pad,
+                      l.winograd_weight, l.conv1x1_weight};
             n.channels = l.out;
             n.name = l.name;
             n.height = (n.view_height + l.pad.top + l.pad.bottom - l.kernel) / l.stride + 1;

@@ -31,6 +31,8 @@ struct ConvLayer {
     // Dense stride-1 3x3 and 7x7 layers: the weights transformed once for the kernel table's Winograd
     // convolution.
     const float* winograd_weight = nullptr;
+    // Dense 1x1 layers: the weights packed once for the kernel table's conv1x1.
+    const float* conv1x1_weight = nullptr;
 };
 
 // 1x1 expand (x2) -> depthwise 3x3 -> 1x1 project, residual add when in == out.
