@@ -37,26 +37,27 @@ constexpr int kConv1x1MaxDepth = 256;  // input channels per packed input panel:
 // direct_conv.h).
 namespace {
 
-// One micro-kernel call: ROWS output channels x NR pixels over `depth` input channels.
+// One micro-kernel call: ROWS output channels x NX vectors of pixels over `depth` input channels.
 struct Conv1x1Tile {
     const float* weight;  // packed: [depth][kConv1x1PanelRows], at the tile's first row
-    const float* panel;   // packed input: [depth][NR]
+    const float* in;      // the first input channel's pixels: a packed panel, or the input plane itself
+    size_t in_stride;     // between input channels
     int depth;
     float* out;  // the first row's output at the block's first pixel; rows out_stride apart
     size_t out_stride;
     const float* bias;  // the first row's bias, or null
     bool accumulate;    // add to the partial sums in out (a later depth chunk) instead of the bias
-    int columns;        // valid pixels of the block: NR, or fewer at the end of the range
+    int columns;        // valid pixels of the block: NX * kLanes, or fewer at the end of the range
 };
 
-// Lanes = FullVector stores whole blocks; Lanes = PartialVector (the last block) stores the valid columns
-// only. The packed panel is padded with zeros, so the arithmetic of the valid lanes is the same.
-template <typename Ops, int ROWS, bool kFullBlock>
+// A whole block (kFullBlock), or the last one, whose loads and stores touch the valid columns only; the
+// arithmetic of the valid lanes is the same.
+template <typename Ops, int ROWS, int NX, bool kFullBlock>
 void conv1x1_block(const Conv1x1Tile& t) {
     using Vec = typename Ops::Vec;
-    constexpr int L = Ops::kLanes, NX = Ops::kBlockVectors, NR = NX * L;
+    constexpr int L = Ops::kLanes;
     auto lanes_of = [&](int v) { return size_t(std::clamp(t.columns - v * L, 0, L)); };
-    auto load_out = [&](const float* p, int v) {
+    auto load = [&](const float* p, int v) {
         if constexpr (kFullBlock) return typename Ops::FullVector{}.load(p);
         return typename Ops::PartialVector(lanes_of(v)).load(p);
     };
@@ -65,16 +66,16 @@ void conv1x1_block(const Conv1x1Tile& t) {
     for (int j = 0; j < ROWS; ++j) {
 #pragma GCC unroll 8
         for (int v = 0; v < NX; ++v) {
-            acc[j][v] = t.accumulate ? load_out(t.out + j * t.out_stride + v * L, v)
+            acc[j][v] = t.accumulate ? load(t.out + j * t.out_stride + v * L, v)
                                      : Ops::set1(t.bias ? t.bias[j] : 0.f);
         }
     }
     const float* w = t.weight;
-    const float* in = t.panel;
-    for (int k = 0; k < t.depth; ++k, w += kConv1x1PanelRows, in += NR) {
+    const float* in = t.in;
+    for (int k = 0; k < t.depth; ++k, w += kConv1x1PanelRows, in += t.in_stride) {
         Vec src[NX];
 #pragma GCC unroll 8
-        for (int v = 0; v < NX; ++v) src[v] = Ops::load(in + v * L);
+        for (int v = 0; v < NX; ++v) src[v] = load(in + v * L, v);
 #pragma GCC unroll 8
         for (int j = 0; j < ROWS; ++j) {
             const Vec wj = Ops::broadcast(w + j);
@@ -99,10 +100,10 @@ void conv1x1_block(const Conv1x1Tile& t) {
 using Conv1x1BlockFn = void (*)(const Conv1x1Tile&);
 
 // conv1x1_block for 1 .. kConv1x1PanelRows rows, [rows - 1][full block].
-template <typename Ops, size_t... I>
+template <typename Ops, int NX, size_t... I>
 constexpr std::array<std::array<Conv1x1BlockFn, 2>, sizeof...(I)> conv1x1_block_fns(
     std::index_sequence<I...>) {
-    return {{{conv1x1_block<Ops, int(I) + 1, false>, conv1x1_block<Ops, int(I) + 1, true>}...}};
+    return {{{conv1x1_block<Ops, int(I) + 1, NX, false>, conv1x1_block<Ops, int(I) + 1, NX, true>}...}};
 }
 
 // Copies `columns` pixels of `depth` planes into a [depth][NR] panel, zero-padding each row to NR.
@@ -130,13 +131,12 @@ void conv1x1_prefetch(const float* p, size_t plane, int count) {
     }
 }
 
-// KernelTable::conv1x1 for an ISA.
+// The GEMM: packed input panels, blocks of 6 output channels x NR pixels.
 template <typename Ops>
-void conv1x1_packed(const ConvShape& s, const float* input, const float* packed_weight, const float* bias,
-                    float* output, int oc_begin, int oc_end) {
-    static constexpr auto kBlockFns = conv1x1_block_fns<Ops>(std::make_index_sequence<kConv1x1PanelRows>());
-    constexpr int NR = Ops::kBlockVectors * Ops::kLanes;
-    constexpr int P = kConv1x1PanelRows;
+void conv1x1_gemm(const ConvShape& s, const float* input, const float* packed_weight, const float* bias,
+                  float* output, int oc_begin, int oc_end) {
+    constexpr int NX = Ops::kBlockVectors, NR = NX * Ops::kLanes, P = kConv1x1PanelRows;
+    static constexpr auto kBlockFns = conv1x1_block_fns<Ops, NX>(std::make_index_sequence<P>());
     const int depth_total = s.in_channels;
     const int chunks = (depth_total + kConv1x1MaxDepth - 1) / kConv1x1MaxDepth;
     const int chunk = (depth_total + chunks - 1) / chunks;
@@ -156,6 +156,7 @@ void conv1x1_packed(const ConvShape& s, const float* input, const float* packed_
                 float* out = output + oc * out_plane + p0;
                 const Conv1x1Tile t{packed_weight + (size_t(oc / P) * depth_total + k0) * P + row,
                                     panel,
+                                    NR,
                                     depth,
                                     out,
                                     out_plane,
@@ -175,6 +176,46 @@ void conv1x1_packed(const ConvShape& s, const float* input, const float* packed_
             }
         }
     }
+}
+
+// At most kConv1x1FewRows output channels (the generator's 32-to-3 output layer): a packed panel would be
+// used by one block only, so the blocks read the input planes in place, over all input channels at once,
+// and are twice as wide, to have as many accumulators as the GEMM's.
+constexpr int kConv1x1FewRows = kConv1x1PanelRows / 2;
+
+template <typename Ops>
+void conv1x1_few_outputs(const ConvShape& s, const float* input, const float* packed_weight,
+                         const float* bias, float* output, int oc_begin, int oc_end) {
+    constexpr int NX = 2 * Ops::kBlockVectors, NR = NX * Ops::kLanes, P = kConv1x1PanelRows;
+    static constexpr auto kBlockFns = conv1x1_block_fns<Ops, NX>(std::make_index_sequence<kConv1x1FewRows>());
+    const size_t pixels = size_t(s.out_height) * s.out_width, in_plane = s.in_plane(),
+                 out_plane = s.out_plane();
+    for (size_t p0 = 0; p0 < pixels; p0 += NR) {
+        const int columns = int(std::min(pixels - p0, size_t(NR)));
+        for (int oc = oc_begin; oc < oc_end;) {
+            const int row = oc % P, rows = std::min({P - row, oc_end - oc, kConv1x1FewRows});
+            const Conv1x1Tile t{packed_weight + size_t(oc / P) * s.in_channels * P + row,
+                                input + p0,
+                                in_plane,
+                                s.in_channels,
+                                output + oc * out_plane + p0,
+                                out_plane,
+                                bias ? bias + oc : nullptr,
+                                false,
+                                columns};
+            kBlockFns[rows - 1][columns == NR](t);
+            oc += rows;
+        }
+    }
+}
+
+// KernelTable::conv1x1 for an ISA. Both ways compute every output as bias + the same FMA chain over k.
+template <typename Ops>
+void conv1x1_packed(const ConvShape& s, const float* input, const float* packed_weight, const float* bias,
+                    float* output, int oc_begin, int oc_end) {
+    if (oc_end - oc_begin <= kConv1x1FewRows)
+        return conv1x1_few_outputs<Ops>(s, input, packed_weight, bias, output, oc_begin, oc_end);
+    conv1x1_gemm<Ops>(s, input, packed_weight, bias, output, oc_begin, oc_end);
 }
 
 }  // namespace
