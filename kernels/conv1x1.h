@@ -30,8 +30,9 @@
 
 namespace animegan::kernels {
 
-constexpr int kConv1x1PanelRows = 6;   // output channels per packed weight panel and micro-kernel call
-constexpr int kConv1x1MaxDepth = 256;  // input channels per packed input panel: 16 KiB at 16 pixels
+constexpr int kConv1x1PanelRows = 6;    // output channels per packed weight panel and micro-kernel call
+constexpr int kConv1x1MaxDepth = 256;   // input channels per packed input panel
+constexpr int kConv1x1PanelBlocks = 4;  // micro-kernel blocks of pixels per packed input panel
 
 // An unnamed namespace gives every ISA's source file its own copy, compiled with its own flags (see
 // direct_conv.h).
@@ -106,28 +107,31 @@ constexpr std::array<std::array<Conv1x1BlockFn, 2>, sizeof...(I)> conv1x1_block_
     return {{{conv1x1_block<Ops, int(I) + 1, NX, false>, conv1x1_block<Ops, int(I) + 1, NX, true>}...}};
 }
 
-// Copies `columns` pixels of `depth` planes into a [depth][NR] panel, zero-padding each row to NR.
+// Copies `columns` (at most kConv1x1PanelBlocks * NR) pixels of `depth` planes into micro-panels of NR
+// pixels, [block][depth][NR], zero-padding the last one.
 template <typename Ops>
 void conv1x1_pack_panel(const float* in, size_t in_plane, int depth, int columns, float* panel) {
     constexpr int NR = Ops::kBlockVectors * Ops::kLanes;
-    for (int k = 0; k < depth; ++k, in += in_plane, panel += NR) {
-        if (columns == NR) {
+    for (int k = 0; k < depth; ++k, in += in_plane) {
+        float* to = panel + k * NR;
+        int x = 0;
+        for (; x + NR <= columns; x += NR, to += size_t(depth) * NR) {
 #pragma GCC unroll 8
             for (int v = 0; v < Ops::kBlockVectors; ++v)
-                Ops::store(panel + v * Ops::kLanes, Ops::load(in + v * Ops::kLanes));
-        } else {
-            std::copy(in, in + columns, panel);
-            std::fill(panel + columns, panel + NR, 0.f);
+                Ops::store(to + v * Ops::kLanes, Ops::load(in + x + v * Ops::kLanes));
+        }
+        if (x < columns) {
+            std::copy(in + x, in + columns, to);
+            std::fill(to + (columns - x), to + NR, 0.f);
         }
     }
 }
 
-// Prefetches the lines of `count` planes, starting at p, that hold NR floats.
+// Prefetches `lines` lines from each of `count` planes, starting at p.
 template <typename Ops>
-void conv1x1_prefetch(const float* p, size_t plane, int count) {
-    constexpr int NR = Ops::kBlockVectors * Ops::kLanes;
+void conv1x1_prefetch(const float* p, size_t plane, int count, int lines) {
     for (int i = 0; i < count; ++i, p += plane) {
-        for (int x = 0; x < NR; x += 64 / int(sizeof(float))) Ops::prefetch(p + x);
+        for (int x = 0; x < lines; ++x) Ops::prefetch(p + x * (64 / int(sizeof(float))));
     }
 }
 
@@ -136,43 +140,55 @@ template <typename Ops>
 void conv1x1_gemm(const ConvShape& s, const float* input, const float* packed_weight, const float* bias,
                   float* output, int oc_begin, int oc_end) {
     constexpr int NX = Ops::kBlockVectors, NR = NX * Ops::kLanes, P = kConv1x1PanelRows;
+    constexpr int NC = kConv1x1PanelBlocks * NR;
     static constexpr auto kBlockFns = conv1x1_block_fns<Ops, NX>(std::make_index_sequence<P>());
     const int depth_total = s.in_channels;
     const int chunks = (depth_total + kConv1x1MaxDepth - 1) / kConv1x1MaxDepth;
     const int chunk = (depth_total + chunks - 1) / chunks;
     const size_t pixels = size_t(s.out_height) * s.out_width, in_plane = s.in_plane(),
                  out_plane = s.out_plane();
-    alignas(64) float panel[kConv1x1MaxDepth * NR];
+    const int calls_per_block = (oc_end - 1) / P - oc_begin / P + 1;
+    alignas(64) float panel[kConv1x1MaxDepth * NC];
 
-    for (size_t p0 = 0; p0 < pixels; p0 += NR) {
-        const int columns = int(std::min(pixels - p0, size_t(NR)));
+    for (size_t p0 = 0; p0 < pixels; p0 += NC) {
+        const int columns = int(std::min(pixels - p0, size_t(NC)));
+        const int blocks = (columns + NR - 1) / NR;
+        const bool last = p0 + NC >= pixels;
         for (int k0 = 0; k0 < depth_total; k0 += chunk) {
             const int depth = std::min(chunk, depth_total - k0);
             conv1x1_pack_panel<Ops>(input + k0 * in_plane + p0, in_plane, depth, columns, panel);
-            // Blocks follow the weight panels; a range that starts or ends inside a panel runs part of it.
-            const int calls = (oc_end - 1) / P - oc_begin / P + 1;
-            for (int oc = oc_begin, call = 0; oc < oc_end; ++call) {
-                const int row = oc % P, rows = std::min(P - row, oc_end - oc);
-                float* out = output + oc * out_plane + p0;
-                const Conv1x1Tile t{packed_weight + (size_t(oc / P) * depth_total + k0) * P + row,
-                                    panel,
-                                    NR,
-                                    depth,
-                                    out,
-                                    out_plane,
-                                    bias ? bias + oc : nullptr,
-                                    k0 > 0,
-                                    columns};
-                kBlockFns[rows - 1][columns == NR](t);
-                // The next block's lines of the input and output planes, spread over the calls: the planes
-                // are far apart, a stream each, too many for the hardware prefetcher. They are needed after
-                // this block's every call.
-                if (p0 + NR < pixels) {
-                    const int first = depth * call / calls, last = depth * (call + 1) / calls;
-                    conv1x1_prefetch<Ops>(input + (k0 + first) * in_plane + p0 + NR, in_plane, last - first);
-                    if (k0 == 0) conv1x1_prefetch<Ops>(out + NR, out_plane, rows);
+            const int calls = blocks * calls_per_block;
+            int call = 0;
+            for (int b = 0; b < blocks; ++b) {
+                const int x = b * NR, block_columns = std::min(NR, columns - x);
+                // Blocks follow the weight panels; a range that starts or ends inside a panel runs part of
+                // it.
+                for (int oc = oc_begin; oc < oc_end; ++call) {
+                    const int row = oc % P, rows = std::min(P - row, oc_end - oc);
+                    float* out = output + oc * out_plane + p0 + x;
+                    const Conv1x1Tile t{packed_weight + (size_t(oc / P) * depth_total + k0) * P + row,
+                                        panel + size_t(b) * depth * NR,
+                                        NR,
+                                        depth,
+                                        out,
+                                        out_plane,
+                                        bias ? bias + oc : nullptr,
+                                        k0 > 0,
+                                        block_columns};
+                    kBlockFns[rows - 1][block_columns == NR](t);
+                    // What the next block uses, spread over the calls: its lines of the input planes, which
+                    // the next pixel panel packs, and of the output planes. The planes are far apart, a
+                    // stream each, too many for the hardware prefetcher.
+                    if (!last || b + 1 < blocks) {
+                        if (k0 == 0) conv1x1_prefetch<Ops>(out + NR, out_plane, rows, NR / 16);
+                    }
+                    if (!last) {
+                        const int first = depth * call / calls, end = depth * (call + 1) / calls;
+                        conv1x1_prefetch<Ops>(input + (k0 + first) * in_plane + p0 + NC, in_plane,
+                                              end - first, NC / 16);
+                    }
+                    oc += rows;
                 }
-                oc += rows;
             }
         }
     }
