@@ -5,7 +5,9 @@
 // at start-up in this binary per instruction set; the memory-bound kernels report bytes/s (bytes read plus
 // written). The dense 3x3 and 7x7 stride-1 convolutions also run through Winograd, as
 // `winograd_effective_conv3x3_s1/...`, rated by the direct convolution's FLOPs (see bench_winograd), and the
-// dense 1x1 ones through the packed-weight GEMM, as `packed_conv1x1_s1/...`.
+// dense 1x1 ones through the packed-weight GEMM, as `packed_conv1x1_s1/...`. The 1x1 and depthwise layers
+// also run a band of 16 rows at a time from a gathered input, as the engine calls them (`band16_...`, see
+// ConvRun).
 //
 //   animegan_bench --benchmark_min_time=0.2 --benchmark_filter=/avx2
 //   animegan_bench --benchmark_format=json --benchmark_out=kernels.json
@@ -169,20 +171,47 @@ void set_flop_counters(benchmark::State& state, const std::string& isa, double f
     }
 }
 
-void bench_conv(benchmark::State& state, const KernelTable* table, Conv c) {
+// How a convolution benchmark calls its kernel. packed: a dense 1x1 convolution through conv1x1, weights
+// packed beforehand (as at load time); otherwise conv2d. band: as the fused convolution does
+// (engine/runtime/fused_conv.cpp), a band of kBandRows output rows per call, its input the band's rows as
+// just gathered (a dense buffer, so in cache), its output rows written in place in the full-size output,
+// iterations walking the bands down the output; otherwise one call over the whole plane, every operand in
+// memory.
+struct ConvRun {
+    bool packed = false, band = false;
+};
+constexpr int kBandRows = 16;
+
+void bench_conv(benchmark::State& state, const KernelTable* table, Conv c, ConvRun run) {
     const int groups = std::string(c.kind) == "dwconv" ? c.in_c : 1;
-    const ConvShape shape{c.in_c,   c.in_hw(), c.in_hw(), c.out_c,  c.out_hw,
-                          c.out_hw, c.kernel,  c.kernel,  c.stride, groups};
-    const Tensor input = random_tensor(c.in_c, c.in_hw(), c.in_hw(), 1);
+    const int rows = run.band ? std::min(kBandRows, c.out_hw) : c.out_hw;
+    const int in_rows = (rows - 1) * c.stride + c.kernel;
+    ConvShape shape{c.in_c,   in_rows,  c.in_hw(), c.out_c,  rows,
+                    c.out_hw, c.kernel, c.kernel,  c.stride, groups};
+    shape.out_plane_stride = size_t(c.out_hw) * c.out_hw;
+    const Tensor input = random_tensor(c.in_c, in_rows, c.in_hw(), 1);
     const Tensor weight = random_tensor(c.out_c, c.in_c / groups, c.kernel * c.kernel, 2);
     const Tensor bias = random_tensor(1, 1, c.out_c, 3);
+    std::vector<float> packed;
+    if (run.packed) {
+        packed.resize(conv1x1_weight_floats(c.out_c, c.in_c));
+        conv1x1_pack_weights(weight.data(), c.out_c, c.in_c, packed.data());
+    }
     Tensor output(c.out_c, c.out_hw, c.out_hw);
-    const double flops = 2.0 * c.out_c * c.out_hw * c.out_hw * (c.in_c / groups) * c.kernel * c.kernel;
+    const double flops = 2.0 * c.out_c * rows * c.out_hw * (c.in_c / groups) * c.kernel * c.kernel;
+    const int bands = c.out_hw / rows;
+    int band = 0;
     const double t0 = thread_seconds();
     for (auto _ : state) {
-        table->conv2d(shape, input.data(), weight.data(), c.bias ? bias.data() : nullptr, output.data(), 0,
-                      c.out_c);
-        benchmark::DoNotOptimize(output.data());
+        float* out = output.data() + size_t(band) * rows * c.out_hw;
+        const float* b = c.bias ? bias.data() : nullptr;
+        if (run.packed) {
+            table->conv1x1(shape, input.data(), packed.data(), b, out, 0, c.out_c);
+        } else {
+            table->conv2d(shape, input.data(), weight.data(), b, out, 0, c.out_c);
+        }
+        benchmark::DoNotOptimize(out);
+        band = (band + 1) % bands;
     }
     set_flop_counters(state, table->isa, flops, thread_seconds() - t0);
 }
@@ -204,23 +233,6 @@ void bench_winograd(benchmark::State& state, const KernelTable* table, Conv c) {
     for (auto _ : state) {
         table->conv_winograd(shape, input.data(), transformed.data(), nullptr, output.data(), 0, c.out_c,
                              scratch.data());
-        benchmark::DoNotOptimize(output.data());
-    }
-    set_flop_counters(state, table->isa, flops, thread_seconds() - t0);
-}
-
-// The same dense 1x1 convolution through conv1x1 (weights packed beforehand, as at load time).
-void bench_conv1x1(benchmark::State& state, const KernelTable* table, Conv c) {
-    const ConvShape shape{c.in_c, c.out_hw, c.out_hw, c.out_c, c.out_hw, c.out_hw, 1, 1, 1, 1};
-    const Tensor input = random_tensor(c.in_c, c.out_hw, c.out_hw, 1);
-    const Tensor weight = random_tensor(c.out_c, c.in_c, 1, 2);
-    std::vector<float> packed(conv1x1_weight_floats(c.out_c, c.in_c));
-    conv1x1_pack_weights(weight.data(), c.out_c, c.in_c, packed.data());
-    Tensor output(c.out_c, c.out_hw, c.out_hw);
-    const double flops = 2.0 * c.out_c * c.out_hw * c.out_hw * c.in_c;
-    const double t0 = thread_seconds();
-    for (auto _ : state) {
-        table->conv1x1(shape, input.data(), packed.data(), nullptr, output.data(), 0, c.out_c);
         benchmark::DoNotOptimize(output.data());
     }
     set_flop_counters(state, table->isa, flops, thread_seconds() - t0);
@@ -302,18 +314,21 @@ void register_benchmarks(const KernelTable* table) {
                                  std::to_string(c.kernel) + "_s" + std::to_string(c.stride) + "/" +
                                  std::to_string(c.out_hw) + "x" + std::to_string(c.out_hw) + "_c" +
                                  std::to_string(c.in_c) + "_k" + std::to_string(c.out_c) + "/" + isa;
-        benchmark::RegisterBenchmark(name.c_str(), bench_conv, table, c)->Unit(benchmark::kMillisecond);
+        const auto add_conv = [&](const std::string& prefix, ConvRun run) {
+            benchmark::RegisterBenchmark((prefix + name).c_str(), bench_conv, table, c, run)
+                ->Unit(benchmark::kMillisecond);
+        };
+        add_conv("", {});
         if (std::string(c.kind) == "conv" && (c.kernel == 3 || c.kernel == 7) && c.stride == 1 &&
             table->conv_winograd) {
             const std::string winograd = "winograd_effective_" + name;
             benchmark::RegisterBenchmark(winograd.c_str(), bench_winograd, table, c)
                 ->Unit(benchmark::kMillisecond);
         }
-        if (std::string(c.kind) == "conv" && c.kernel == 1 && c.stride == 1) {
-            const std::string packed = "packed_" + name;
-            benchmark::RegisterBenchmark(packed.c_str(), bench_conv1x1, table, c)
-                ->Unit(benchmark::kMillisecond);
-        }
+        const bool dense_1x1 = std::string(c.kind) == "conv" && c.kernel == 1 && c.stride == 1;
+        if (dense_1x1) add_conv("packed_", {true, false});
+        if (dense_1x1 || std::string(c.kind) == "dwconv") add_conv("band16_", {false, true});
+        if (dense_1x1) add_conv("band16_packed_", {true, true});
     }
     const auto add = [&](const std::string& name, void (*fn)(benchmark::State&, const KernelTable*)) {
         benchmark::RegisterBenchmark((name + "/" + isa).c_str(), fn, table)->Unit(benchmark::kMillisecond);

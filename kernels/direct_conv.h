@@ -307,10 +307,11 @@ void depthwise_conv3x3(const ConvShape& s, const float* input, const float* weig
     static constexpr auto kRowFns = depthwise_fns<Ops, S>(std::make_index_sequence<R>());
     // Stride 2: output columns per packed tile, so that a block's rows fit the buffer.
     constexpr int kTile = (kPackFloats / ((R - 1) * S + 3) - 3) / S + 1;
-    // Stride 1 prefetches the rows of the block this many blocks ahead: a block of a 128-pixel row takes
-    // about as long as one memory access.
+    // Stride 1 prefetches the rows of the block this many blocks ahead (a block of 128-pixel rows takes
+    // about as long as one memory access).
     constexpr int kAhead = 3;
     const size_t in_plane = s.in_plane(), out_plane = s.out_plane();
+    const int blocks = (s.out_height + R - 1) / R;  // per channel
     for (int c = oc_begin; c < oc_end; ++c) {
         const float* in = input + c * in_plane;
         float* out = output + c * out_plane;
@@ -320,11 +321,16 @@ void depthwise_conv3x3(const ConvShape& s, const float* input, const float* weig
             const float* in_rows = in + size_t(oy) * S * s.in_width;
             float* out_rows = out + size_t(oy) * s.out_width;
             if constexpr (S == 1) {
-                // Wherever those rows are: past the plane's end, the next channel's of a dense band.
-                const DepthwiseAhead next_in{in_rows + size_t(kAhead * R + 2) * s.in_width,
-                                             size_t(R) * s.in_width * sizeof(float) / 64};
-                const DepthwiseAhead next_out{out_rows + size_t(kAhead * R) * s.out_width,
-                                              size_t(R) * s.out_width * sizeof(float) / 64};
+                // The block kAhead blocks later, in this channel or a following one of the range.
+                const int later = oy / R + kAhead, later_c = c + later / blocks;
+                DepthwiseAhead next_in, next_out;
+                if (later_c < oc_end) {
+                    const int later_y = later % blocks * R;
+                    next_in = {input + later_c * in_plane + size_t(later_y) * s.in_width,
+                               size_t(R + 2) * s.in_width * sizeof(float) / 64};
+                    next_out = {output + later_c * out_plane + size_t(later_y) * s.out_width,
+                                size_t(R) * s.out_width * sizeof(float) / 64};
+                }
                 kRowFns[rows - 1](weight + 9 * c, b,
                                   {in_rows,
                                    size_t(s.in_width),
