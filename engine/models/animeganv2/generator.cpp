@@ -82,8 +82,8 @@ struct Generator::Impl {
 
     // Binds every tensor, then transforms the Winograd layers' weights on all threads (a third of the load
     // time on one); the transformed copies are left uninitialized until written, each by the thread that
-    // transforms it, so no page is zeroed twice. Then packs the dense 1x1 layers' weights for conv1x1 (under a
-    // million floats: one thread does it in about a millisecond).
+    // transforms it, so no page is zeroed twice. Then packs the dense 1x1 layers' weights for conv1x1 (under
+    // a million floats: one thread does it in about a millisecond).
     void bind_all() {
         weights::TensorBinder binder(file, converted);
         const kernels::KernelTable& table = kernels::active_kernels();
@@ -126,12 +126,17 @@ struct Generator::Impl {
             kernels::conv1x1_pack_weights(l.weight, l.out, l.in, conv1x1_weights[i].get());
             l.conv1x1_weight = conv1x1_weights[i].get();
         }
-        // Only the transformed or packed copies are read from now on.
+        // Only the transformed or packed copies are read from now on: the file's pages go back to the system,
+        // and so does the widened copy of a float16 tensor.
         for (const auto* list : {&winograd_layers, &conv1x1_layers}) {
-            for (const animeganv2::ConvLayer* l : *list) {
+            for (animeganv2::ConvLayer* l : *list) {
                 const weights::GgufTensor& raw = *file.find(l->name + ".weight");
                 file.evict(raw);
                 evicted_bytes += raw.nbytes;
+                for (std::vector<float>& copy : converted) {
+                    if (copy.data() == l->weight) std::vector<float>().swap(copy);
+                }
+                l->weight = nullptr;
             }
         }
     }
