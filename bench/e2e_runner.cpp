@@ -8,84 +8,36 @@
 // "cpu_ms": [...], "first_ms": ..., "mean_abs": ..., "isa": ..., "peak_activation_bytes": ...,
 // "peak_rss_bytes": ...}. cpu_ms is the process CPU time of each forward (all threads), which a busy machine
 // inflates less than wall time; peak_rss_bytes is the process's own (getrusage), for boards without Python.
-// The input formula is the same in ort_runner.mjs, torch_runner.py and ncnn_runner.cpp; mean_abs (mean
+// The protocol (options, input, timing) is bench/runner_protocol.h's; mean_abs (mean
 // |output|) and the raw float32 output that --output writes (channel-major) let compare.py check that the
 // engines computed the same thing.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <ctime>
 #include <stdexcept>
 #include <string>
 
 #include <sys/resource.h>
 
 #include "animegan/animegan.h"
-
-namespace {
-
-[[noreturn]] void usage() {
-    std::fprintf(stderr,
-                 "usage: animegan_e2e --model F.gguf --size HxW [--threads N] [--iters K] [--output F]\n");
-    std::exit(2);
-}
-
-animegan::Tensor make_input(int height, int width) {
-    animegan::Tensor x(3, height, width);
-    for (int c = 0; c < 3; ++c) {
-        for (int y = 0; y < height; ++y) {
-            for (int i = 0; i < width; ++i) {
-                x.channel(c)[size_t(y) * width + i] = float(0.9 * std::sin(0.031 * i + 0.017 * y + 1.7 * c));
-            }
-        }
-    }
-    return x;
-}
-
-}  // namespace
+#include "runner_protocol.h"
 
 int main(int argc, char** argv) {
-    std::string model, output_path;
-    int height = 0, width = 0, threads = 1, iters = 1;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char* value = argv[i + 1];
-        if (!std::strcmp(argv[i], "--model"))
-            model = value;
-        else if (!std::strcmp(argv[i], "--size"))
-            std::sscanf(value, "%dx%d", &height, &width);
-        else if (!std::strcmp(argv[i], "--threads"))
-            threads = std::atoi(value);
-        else if (!std::strcmp(argv[i], "--iters"))
-            iters = std::atoi(value);
-        else if (!std::strcmp(argv[i], "--output"))
-            output_path = value;
-        else
-            usage();
-    }
-    if (argc % 2 == 0 || model.empty() || height <= 0 || width <= 0 || threads <= 0 || iters <= 0) usage();
+    const runner::Options o = runner::parse_options(
+        argc, argv, {"--model"},
+        "usage: animegan_e2e --model F.gguf --size HxW [--threads N] [--iters K] [--output F]");
+    const std::string& model = o.files[0];
+    const std::string& output_path = o.output_path;
+    const int height = o.height, width = o.width, threads = o.threads, iters = o.iters;
 
     try {
         const animegan::Generator generator = animegan::Generator::load(model, threads);
-        const animegan::Tensor input = make_input(height, width);
-        const auto w0 = std::chrono::steady_clock::now();
-        generator.forward(input);  // warm-up: first-touch page faults, thread start-up
-        const double first_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count();
-
-        std::string ms, cpu_ms;
+        animegan::Tensor input(3, height, width);
+        for (int c = 0; c < 3; ++c)
+            for (int y = 0; y < height; ++y)
+                for (int x = 0; x < width; ++x)
+                    input.channel(c)[size_t(y) * width + x] = runner::input_value(c, y, x);
         animegan::Tensor output;
-        for (int i = 0; i < iters; ++i) {
-            const auto t0 = std::chrono::steady_clock::now();
-            const std::clock_t c0 = std::clock();  // process CPU time on Linux
-            output = generator.forward(input);
-            const double cpu = 1000.0 * double(std::clock() - c0) / CLOCKS_PER_SEC;
-            const double dt =
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-            ms += (i ? ", " : "") + std::to_string(dt);
-            cpu_ms += (i ? ", " : "") + std::to_string(cpu);
-        }
+        const runner::Timings t = runner::time_forwards(iters, [&] { output = generator.forward(input); });
         double sum_abs = 0;
         for (size_t i = 0; i < output.size(); ++i) sum_abs += std::fabs(output.data()[i]);
         if (!output_path.empty()) {
@@ -100,8 +52,9 @@ int main(int argc, char** argv) {
         std::printf(
             "{\"ms\": [%s], \"cpu_ms\": [%s], \"first_ms\": %.3f, \"mean_abs\": %.9g, \"isa\": \"%s\", "
             "\"peak_activation_bytes\": %zu, \"peak_rss_bytes\": %lld}\n",
-            ms.c_str(), cpu_ms.c_str(), first_ms, sum_abs / double(output.size()), animegan::kernels_isa(),
-            generator.last_peak_activation_bytes(), 1024LL * usage.ru_maxrss);  // ru_maxrss: KiB on Linux
+            t.ms.c_str(), t.cpu_ms.c_str(), t.first_ms, sum_abs / double(output.size()),
+            animegan::kernels_isa(), generator.last_peak_activation_bytes(),
+            1024LL * usage.ru_maxrss);  // ru_maxrss: KiB on Linux
     } catch (const std::exception& e) {
         std::fprintf(stderr, "animegan_e2e: %s\n", e.what());
         return 1;

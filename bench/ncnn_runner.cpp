@@ -4,18 +4,14 @@
 //
 //   ncnn_runner --param model.param --bin model.bin --size 512x512 --threads 1 --iters 3 [--output y.f32]
 //
-// The protocol of e2e_runner.cpp: one warm-up forward on the same deterministic input (its time is
+// The protocol of bench/runner_protocol.h: one warm-up forward on the same deterministic input (its time is
 // "first_ms"), then `iters` timed forwards; prints {"ms": [...], "cpu_ms": [...], "first_ms": ...,
 // "mean_abs": ..., "isa": "ncnn X ..."}; --output writes the last output as raw float32, channel-major.
 // ncnn is set up as its own benchmark tool sets it up for repeated inference (pool allocators, Winograd and
 // sgemm convolutions, packed layouts) with the half- and bfloat16 storage options off, so that it computes in
 // float32 as we do.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <ctime>
 #include <stdexcept>
 #include <string>
 
@@ -23,28 +19,9 @@
 #include "cpu.h"
 #include "net.h"
 #include "platform.h"
+#include "runner_protocol.h"
 
 namespace {
-
-[[noreturn]] void usage() {
-    std::fprintf(stderr,
-                 "usage: ncnn_runner --param F.param --bin F.bin --size HxW [--threads N] [--iters K] "
-                 "[--output F]\n");
-    std::exit(2);
-}
-
-ncnn::Mat make_input(int height, int width) {
-    ncnn::Mat x(width, height, 3);
-    for (int c = 0; c < 3; ++c) {
-        float* channel = x.channel(c);
-        for (int y = 0; y < height; ++y) {
-            for (int i = 0; i < width; ++i) {
-                channel[size_t(y) * width + i] = float(0.9 * std::sin(0.031 * i + 0.017 * y + 1.7 * c));
-            }
-        }
-    }
-    return x;
-}
 
 // The widest vector extension ncnn's kernels may use on this CPU (its runtime dispatch picks the same one;
 // a build for one fixed ISA says so in its own configuration, not here).
@@ -56,54 +33,20 @@ const char* cpu_isa() {
 #endif
 }
 
-struct Timed {
-    ncnn::Mat output;
-    double ms, cpu_ms;
-};
-
-Timed run(const ncnn::Net& net, const ncnn::Mat& input) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::clock_t c0 = std::clock();  // process CPU time on Linux
-    ncnn::Extractor ex = net.create_extractor();
-    ex.input(net.input_names()[0], input);
-    Timed timed;
-    if (ex.extract(net.output_names()[0], timed.output) != 0) throw std::runtime_error("ncnn extract failed");
-    timed.cpu_ms = 1000.0 * double(std::clock() - c0) / CLOCKS_PER_SEC;
-    timed.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    return timed;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string param, bin, output_path;
-    int height = 0, width = 0, threads = 1, iters = 1;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char* value = argv[i + 1];
-        if (!std::strcmp(argv[i], "--param"))
-            param = value;
-        else if (!std::strcmp(argv[i], "--bin"))
-            bin = value;
-        else if (!std::strcmp(argv[i], "--size"))
-            std::sscanf(value, "%dx%d", &height, &width);
-        else if (!std::strcmp(argv[i], "--threads"))
-            threads = std::atoi(value);
-        else if (!std::strcmp(argv[i], "--iters"))
-            iters = std::atoi(value);
-        else if (!std::strcmp(argv[i], "--output"))
-            output_path = value;
-        else
-            usage();
-    }
-    if (argc % 2 == 0 || param.empty() || bin.empty() || height <= 0 || width <= 0 || threads <= 0 ||
-        iters <= 0)
-        usage();
+    const runner::Options o = runner::parse_options(
+        argc, argv, {"--param", "--bin"},
+        "usage: ncnn_runner --param F.param --bin F.bin --size HxW [--threads N] [--iters K] [--output F]");
+    const std::string &param = o.files[0], &bin = o.files[1], &output_path = o.output_path;
+    const int height = o.height, width = o.width;
 
     try {
         ncnn::UnlockedPoolAllocator blob_pool;
         ncnn::PoolAllocator workspace_pool;
         ncnn::Net net;
-        net.opt.num_threads = threads;
+        net.opt.num_threads = o.threads;
         net.opt.use_vulkan_compute = false;
         net.opt.blob_allocator = &blob_pool;
         net.opt.workspace_allocator = &workspace_pool;
@@ -116,17 +59,17 @@ int main(int argc, char** argv) {
         if (net.input_names().empty() || net.output_names().empty())
             throw std::runtime_error(param + " names no input or output blob");
 
-        const ncnn::Mat input = make_input(height, width);
-        const double first_ms = run(net, input).ms;  // warm-up: first-touch page faults, thread start-up
-        std::string ms, cpu_ms;
-        Timed timed;
-        for (int i = 0; i < iters; ++i) {
-            timed = run(net, input);
-            ms += (i ? ", " : "") + std::to_string(timed.ms);
-            cpu_ms += (i ? ", " : "") + std::to_string(timed.cpu_ms);
-        }
-
-        const ncnn::Mat& y = timed.output;
+        ncnn::Mat input(width, height, 3);
+        for (int c = 0; c < 3; ++c)
+            for (int y = 0; y < height; ++y)
+                for (int x = 0; x < width; ++x)
+                    input.channel(c)[size_t(y) * width + x] = runner::input_value(c, y, x);
+        ncnn::Mat y;
+        const runner::Timings t = runner::time_forwards(o.iters, [&] {
+            ncnn::Extractor ex = net.create_extractor();
+            ex.input(net.input_names()[0], input);
+            if (ex.extract(net.output_names()[0], y) != 0) throw std::runtime_error("ncnn extract failed");
+        });
         if (y.c != 3 || y.h != height || y.w != width) throw std::runtime_error("unexpected output shape");
         double sum_abs = 0;
         FILE* out = output_path.empty() ? nullptr : std::fopen(output_path.c_str(), "wb");
@@ -140,7 +83,7 @@ int main(int argc, char** argv) {
         std::printf(
             "{\"ms\": [%s], \"cpu_ms\": [%s], \"first_ms\": %.3f, \"mean_abs\": %.9g, \"isa\": \"ncnn %s "
             "%s\"}\n",
-            ms.c_str(), cpu_ms.c_str(), first_ms, sum_abs / (3.0 * height * width), NCNN_VERSION_STRING,
+            t.ms.c_str(), t.cpu_ms.c_str(), t.first_ms, sum_abs / (3.0 * height * width), NCNN_VERSION_STRING,
             cpu_isa());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ncnn_runner: %s\n", e.what());

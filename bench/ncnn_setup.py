@@ -99,7 +99,7 @@ def prepare(ncnn, out_dir, onnx_by_size, fold, call):
     (runner, {size: (param, bin)}) or the reason it could not."""
     os.makedirs(out_dir, exist_ok=True)
     runner, source = os.path.join(out_dir, "ncnn_runner"), os.path.join(HERE, "ncnn_runner.cpp")
-    if _stale(runner, source, ncnn.lib):
+    if _stale(runner, source, os.path.join(HERE, "runner_protocol.h"), ncnn.lib):
         # ncnn's layers run their loops under OpenMP (when built with it): link the compiler's runtime.
         reason = call(["c++", "-O2", "-std=c++17", "-fopenmp", "-Wall", "-Wextra", source, "-o", runner]
                       + [f"-I{d}" for d in ncnn.includes] + [ncnn.lib, "-lpthread"])
