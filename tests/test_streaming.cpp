@@ -304,4 +304,15 @@ TEST_CASE("the default memory limit is half the machine's") {
     CHECK(limit < (size_t(1) << 50));
 }
 
+TEST_CASE("a memory limit above the machine's counts as the machine's: a huge photo streams, never OOMs") {
+    ANIMEGAN_SKIP_IF(testing::torch_unavailable_reason());
+    Generator generator = Generator::load(test_model({"align_corners", "align_corners", false, 1}), 2);
+    RunOptions unlimited;
+    unlimited.memory_limit = size_t(1) << 60;
+    const RunPlan plan = generator.plan(10000, 10000, unlimited);
+    CHECK(plan.limit_bytes <= 2 * default_memory_limit() + 1);
+    // 100 megapixels at about 550 bytes each: 55 GB for the full frame, more than this project's machines.
+    if (plan.limit_bytes < (size_t(55) << 30)) CHECK(plan.mode != RunPlan::Mode::FullFrame);
+}
+
 }  // TEST_SUITE("streaming")

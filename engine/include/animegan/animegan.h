@@ -81,7 +81,7 @@ struct RunOptions {
     // The memory a run may hold, in bytes, counting everything: the input and output images (or tensors),
     // activations, scratch, the loaded weights and the process's own baseline. The whole image runs at once
     // when that fits (the fastest way), else it streams in bands of rows, whose memory grows with the width
-    // only. 0: default_memory_limit().
+    // only. 0: default_memory_limit(); more than the machine's (or its container's) memory counts as that.
     size_t memory_limit = 0;
     // When streaming, estimate the norm statistics from a first pass over samples of the photo, then make the
     // output in one streaming pass, instead of measuring them exactly with a pass per norm layer (several

@@ -17,6 +17,18 @@ namespace animegan {
 namespace animeganv2 {
 namespace {
 
+// The memory of the machine, or of the container's limit (cgroup v2, then v1) when lower; "max" or absent
+// means none.
+size_t machine_memory_bytes() {
+    size_t total = size_t(sysconf(_SC_PHYS_PAGES)) * size_t(sysconf(_SC_PAGESIZE));
+    for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+        std::ifstream in(path);
+        unsigned long long limit = 0;
+        if (in >> limit && limit > 0) total = std::min(total, size_t(limit));
+    }
+    return total;
+}
+
 constexpr float kLeakySlope = 0.2f;
 
 // What a run's small allocations (vectors of row pointers, statistics, the sink's rows) and the allocator's
@@ -283,7 +295,10 @@ Choice choose(const LoadedModel& model, const Network& net, int width, int heigh
               const RunOptions& options) {
     Choice c;
     RunPlan& p = c.plan;
-    p.limit_bytes = options.memory_limit ? options.memory_limit : default_memory_limit();
+    // A limit above what the machine has would let the full frame of a huge photo get the process killed for
+    // memory: it is held to the machine's.
+    p.limit_bytes = options.memory_limit ? std::min(options.memory_limit, machine_memory_bytes())
+                                         : default_memory_limit();
     // The process as the model was loaded, plus the weight file's pages it will read in.
     const size_t fixed = model.resident_at_load + model.mapped_weight_bytes + kSlackBytes;
     p.base_bytes = fixed;
@@ -581,14 +596,7 @@ const char* mode_name(RunPlan::Mode mode) {
 }
 
 size_t default_memory_limit() {
-    size_t total = size_t(sysconf(_SC_PHYS_PAGES)) * size_t(sysconf(_SC_PAGESIZE));
-    // A container's limit (cgroup v2, then v1) when lower; "max" or absent means none.
-    for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
-        std::ifstream in(path);
-        unsigned long long limit = 0;
-        if (in >> limit && limit > 0) total = std::min(total, size_t(limit));
-    }
-    return total / 2;
+    return animeganv2::machine_memory_bytes() / 2;
 }
 
 }  // namespace animegan
