@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "kernels/kernels.h"
+#include "kernels/outer_product.h"
 
 namespace animegan::kernels {
 
@@ -71,19 +72,8 @@ void conv1x1_block(const Conv1x1Tile& t) {
                                      : Ops::set1(t.bias ? t.bias[j] : 0.f);
         }
     }
-    const float* w = t.weight;
-    const float* in = t.in;
-    for (int k = 0; k < t.depth; ++k, w += kConv1x1PanelRows, in += t.in_stride) {
-        Vec src[NX];
-#pragma GCC unroll 8
-        for (int v = 0; v < NX; ++v) src[v] = load(in + v * L, v);
-#pragma GCC unroll 8
-        for (int j = 0; j < ROWS; ++j) {
-            const Vec wj = Ops::broadcast(w + j);
-#pragma GCC unroll 8
-            for (int v = 0; v < NX; ++v) acc[j][v] = Ops::fmadd(wj, src[v], acc[j][v]);
-        }
-    }
+    accumulate_outer_products<Ops, ROWS, NX>(acc, t.weight, kConv1x1PanelRows, t.in, t.in_stride, t.depth,
+                                             load);
 #pragma GCC unroll 8
     for (int j = 0; j < ROWS; ++j) {
 #pragma GCC unroll 8

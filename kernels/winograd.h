@@ -36,6 +36,7 @@
 #include <cstring>
 
 #include "kernels/kernels.h"
+#include "kernels/outer_product.h"
 
 namespace animegan::kernels {
 
@@ -297,18 +298,9 @@ inline void winograd_gemm_chunk(const float* points, const float* weights, int c
     for (int j = 0; j < Rows; ++j)
 #pragma GCC unroll 16
         for (int v = 0; v < NX; ++v) acc[j][v] = Ops::set1(0.f);
-    for (int c = 0; c < channels; ++c, points += stride, weights += kWinogradOcBlock) {
-        __builtin_prefetch(weights + 16 * kWinogradOcBlock);
-        Vec x[NX];
-#pragma GCC unroll 16
-        for (int v = 0; v < NX; ++v) x[v] = Ops::load(points + v * Ops::kLanes);
-#pragma GCC unroll 8
-        for (int j = 0; j < Rows; ++j) {
-            const Vec u = Ops::broadcast(weights + j);
-#pragma GCC unroll 16
-            for (int v = 0; v < NX; ++v) acc[j][v] = Ops::fmadd(u, x[v], acc[j][v]);
-        }
-    }
+    // The weights stream from L3 once per tile block (2.4-4.7 MB per layer): prefetched 16 channels ahead.
+    accumulate_outer_products<Ops, Rows, NX, 16>(acc, weights, kWinogradOcBlock, points, size_t(stride),
+                                                 channels, [](const float* p, int) { return Ops::load(p); });
 #pragma GCC unroll 8
     for (int j = 0; j < Rows; ++j)
 #pragma GCC unroll 16
