@@ -203,6 +203,16 @@ class Server:
         self._watching = False
         self._watch.join()
 
+    def peak_rss_mb(self):
+        return max(self.peak_rss_kb, self.status_kb("VmHWM")) / 1024
+
+    def kill(self):
+        """Stops the server at once (tests that have what they need, or failed)."""
+        self.stop_watching()
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
 
 # ---------------------------------------------------------------------------------------------------------
 # The request mix. Each case returns (kind, reply, expected statuses).
@@ -422,10 +432,7 @@ def sigterm_in_flight(binary, models, photos, extra):
         print(f"sigterm: {sum(r.status == 200 for r in replies)}/{in_flight} in-flight images completed, "
               f"late request: {late.status or late.error}, exit status {code}")
     finally:
-        server.stop_watching()
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
+        server.kill()
     return problems
 
 
@@ -440,7 +447,7 @@ def memory_limit(binary, models, photos):
             reply = exchange(server.port, post_head("/api/v1/stylize?size=0", len(photo), "image/jpeg"), [photo],
                              timeout=300)
             server.stop_watching()
-            peak_mb = max(server.peak_rss_kb, server.status_kb("VmHWM")) / 1024
+            peak_mb = server.peak_rss_mb()
             print(f"--memory-limit {limit_mb}M, a {image_size(photo)} photo at full size: {reply.status}, "
                   f"peak RSS {peak_mb:.0f} MB {reply.json_error() if reply.status != 200 else ''}")
             if reply.status != expected:
@@ -450,10 +457,7 @@ def memory_limit(binary, models, photos):
             if peak_mb > limit_mb:
                 problems.append(f"--memory-limit {limit_mb}M: peak RSS {peak_mb:.0f} MB")
         finally:
-            server.stop_watching()
-            if server.proc.poll() is None:
-                server.proc.kill()
-                server.proc.wait()
+            server.kill()
     return problems
 
 
@@ -518,7 +522,7 @@ def main():
             if needle not in metrics:
                 problems.append(f"/metrics lacks {needle}")
         server.stop_watching()
-        peak_mb = max(server.peak_rss_kb, server.status_kb("VmHWM")) / 1024
+        peak_mb = server.peak_rss_mb()
 
         print(f"{len(results)} requests from {args.clients} clients in {wall:.1f} s")
         for kind in sorted(by_kind):
