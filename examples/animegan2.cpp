@@ -109,9 +109,7 @@ class ProgressBar {
         bar += text;
         // The rate of the work so far; the first few percent are too noisy to extrapolate from.
         if (fraction > 0.02 && fraction < 1) {
-            const int left = int(elapsed * (1 - fraction) / fraction + 0.5);
-            std::snprintf(text, sizeof text, "  ETA %d:%02d   ", left / 60, left % 60);
-            bar += text;
+            bar += "  ETA " + command_line::clock_text(elapsed * (1 - fraction) / fraction) + "   ";
         }
         std::fputs(bar.c_str(), stdout);
         std::fflush(stdout);

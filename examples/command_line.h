@@ -54,4 +54,16 @@ inline size_t parse_size(const std::string& option, const std::string& text) {
     return size_t(value * scale);
 }
 
+// A duration as m:ss, or h:mm:ss from an hour up (progress lines' time left).
+inline std::string clock_text(double seconds) {
+    const long s = long(seconds + 0.5);
+    char t[32];
+    if (s >= 3600) {
+        std::snprintf(t, sizeof t, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    } else {
+        std::snprintf(t, sizeof t, "%ld:%02ld", s / 60, s % 60);
+    }
+    return t;
+}
+
 }  // namespace command_line

@@ -9,18 +9,9 @@
 #include <cstdio>
 #include <memory>
 
-namespace {
+#include "command_line.h"
 
-std::string clock_text(double seconds) {
-    const long s = long(seconds + 0.5);
-    char t[32];
-    if (s >= 3600) {
-        std::snprintf(t, sizeof t, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-    } else {
-        std::snprintf(t, sizeof t, "%ld:%02ld", s / 60, s % 60);
-    }
-    return t;
-}
+namespace {
 
 // One line, rewritten in place on a terminal; on a pipe or file, a line every ten seconds and the last one.
 class ProgressLine {
@@ -36,7 +27,7 @@ class ProgressLine {
         char rate[64];
         std::snprintf(rate, sizeof rate, "  %.2f fps", p.fps);
         text += rate;
-        if (p.eta_seconds >= 0) text += "  ETA " + clock_text(p.eta_seconds);
+        if (p.eta_seconds >= 0) text += "  ETA " + command_line::clock_text(p.eta_seconds);
         std::fprintf(stderr, tty_ ? "\r%-60s" : "%s\n", text.c_str());
         std::fflush(stderr);
         shown_ = true;
