@@ -104,10 +104,13 @@ struct CliResult {
     std::string error;  // stderr
 };
 
-CliResult run_cli(const std::string& arguments, const std::string& scratch) {
+// environment: "NAME=value ..." set for the CLI alone.
+CliResult run_cli(const std::string& arguments, const std::string& scratch,
+                  const std::string& environment = "") {
     const std::string err = scratch + "/stderr.txt";
-    const int status = testing::run_command(std::string(ANIMEGAN_BINARY_DIR) + "/examples/animegan2 " +
-                                            arguments + " 2>'" + err + "' >/dev/null");
+    const int status =
+        testing::run_command(environment + " " + std::string(ANIMEGAN_BINARY_DIR) + "/examples/animegan2 " +
+                             arguments + " 2>'" + err + "' >/dev/null");
     std::ifstream in(err);
     std::stringstream text;
     text << in.rdbuf();
@@ -586,6 +589,53 @@ TEST_CASE("broken inputs: clear one-line errors, exit status 1, a truncated file
     const CliResult trimmed = run_cli(cli + "-i " + dir + "/trimmed.mp4 -o " + dir + "/trimmed_out.mp4", dir);
     CHECK_MESSAGE(trimmed.status == 0, trimmed.error);
     CHECK(frame_times(dir + "/trimmed_out.mp4") == frame_times(dir + "/trimmed.mp4"));
+}
+
+TEST_CASE("FFmpeg's module: loaded by a video run, not by a photo run; missing, a clear error") {
+    // The module is there and loads exactly when the build found FFmpeg (else the clip tests would skip).
+    CHECK(video_files_available() == bool(ANIMEGAN_BUILT_WITH_FFMPEG));
+    SKIP_UNLESS_CLIPS(true);
+    const std::string dir = testing::scratch_dir("video_module");
+    const std::string cli = "-m " + hayao_path() + " -q ";
+    save_image(dir + "/photo.png", flat_image(64, 48, 200, 120, 40));
+    ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -t 0.5 -pix_fmt yuv420p '" + dir + "/clip.mkv'");
+    ffmpeg("-i '" + dir + "/clip.mkv' -f yuv4mpegpipe '" + dir + "/clip.y4m'");
+
+    // LD_DEBUG=files: the dynamic loader names every shared object it loads, at start and through dlopen.
+    const CliResult photo =
+        run_cli(cli + "-i " + dir + "/photo.png -o " + dir + "/out.png", dir, "LD_DEBUG=files");
+    CHECK_MESSAGE(photo.status == 0, photo.error);
+    CHECK(photo.error.find("libc.so") != std::string::npos);  // the trace is there
+    CHECK(photo.error.find("libavformat") == std::string::npos);
+    CHECK(photo.error.find("animegan_ffmpeg") == std::string::npos);
+    const CliResult video =
+        run_cli(cli + "-i " + dir + "/clip.mkv -o " + dir + "/out.mkv", dir, "LD_DEBUG=files");
+    CHECK(video.status == 0);
+    CHECK(video.error.find("libavformat") != std::string::npos);
+
+    // A module that is missing or is not one: one line, exit status 1, no output; y4m works without it.
+    const std::string fake = dir + "/not_a_module.so";
+    std::ofstream(fake) << "not a shared object\n";
+    const std::pair<std::string, const char*> broken[] = {
+        {dir + "/missing/animegan_ffmpeg.so", "cannot open shared object file"},
+        {fake, fake.c_str()},
+    };
+    for (const auto& [module, needle] : broken) {
+        const std::string out = dir + "/refused.mkv";
+        const CliResult r = run_cli(cli + "-i " + dir + "/clip.mkv -o " + out, dir,
+                                    "ANIMEGAN_FFMPEG_MODULE='" + module + "'");
+        MESSAGE(r.error);
+        CHECK(r.status == 1);
+        CHECK(line_count(r.error) == 1);
+        CHECK(r.error.find("clip.mkv: video files need animegan_ffmpeg.so: " + module) != std::string::npos);
+        CHECK(r.error.find(needle) != std::string::npos);
+        CHECK(r.error.find("y4m pipes work without it") != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(out));
+    }
+    const CliResult y4m = run_cli(cli + "-i " + dir + "/clip.y4m -o " + dir + "/out.y4m", dir,
+                                  "ANIMEGAN_FFMPEG_MODULE='" + fake + "'");
+    CHECK_MESSAGE(y4m.status == 0, y4m.error);
+    CHECK(read_y4m(dir + "/out.y4m").size() == 5);
 }
 
 }  // TEST_SUITE("video")

@@ -1,5 +1,6 @@
-// Shared by the FFmpeg reader (ffmpeg_input.cpp) and writer (ffmpeg_output.cpp): owning handles for FFmpeg's
-// objects, error text, and the reader's class, whose streams the writer copies.
+// Shared by the FFmpeg reader (ffmpeg_input.cpp) and writer (ffmpeg_output.cpp), the FFmpeg module's code
+// (ffmpeg_module.h): owning handles for FFmpeg's objects, error text, and the reader's class, whose streams
+// the writer copies.
 #pragma once
 
 extern "C" {
@@ -96,5 +97,10 @@ class Source : public FrameSource {
     bool draining_ = false, video_ended_ = false;
     int corrupt_packets_ = 0;
 };
+
+// What the module's table offers as open_source and open_sink.
+std::unique_ptr<FrameSource> open_source(const std::string& path, const SourceSettings& settings);
+std::unique_ptr<FrameSink> open_sink(const std::string& path, const FrameSource& source,
+                                     const SinkSettings& settings);
 
 }  // namespace animegan::video::ff

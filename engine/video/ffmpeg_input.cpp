@@ -380,10 +380,9 @@ bool Source::next(PipelineItem& item) {
     }
 }
 
-}  // namespace ff
-
-std::unique_ptr<FrameSource> open_container_source(const std::string& path, const SourceSettings& settings) {
-    return std::make_unique<ff::Source>(path, settings);
+std::unique_ptr<FrameSource> open_source(const std::string& path, const SourceSettings& settings) {
+    return std::make_unique<Source>(path, settings);
 }
 
+}  // namespace ff
 }  // namespace animegan::video

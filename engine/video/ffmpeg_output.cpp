@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <map>
 
-#include "animegan/video.h"
 #include "engine/video/ffmpeg_common.h"
 
 extern "C" {
@@ -12,14 +11,7 @@ extern "C" {
 #include <libavutil/pixdesc.h>
 }
 
-namespace animegan {
-
-bool video_files_available() {
-    return true;
-}
-
-namespace video {
-namespace ff {
+namespace animegan::video::ff {
 namespace {
 
 struct OutputCloser {
@@ -317,12 +309,10 @@ class Sink : public FrameSink {
 };
 
 }  // namespace
-}  // namespace ff
 
-std::unique_ptr<FrameSink> open_container_sink(const std::string& path, const FrameSource& source,
-                                               const SinkSettings& settings) {
-    return std::make_unique<ff::Sink>(path, source, settings);
+std::unique_ptr<FrameSink> open_sink(const std::string& path, const FrameSource& source,
+                                     const SinkSettings& settings) {
+    return std::make_unique<Sink>(path, source, settings);
 }
 
-}  // namespace video
-}  // namespace animegan
+}  // namespace animegan::video::ff

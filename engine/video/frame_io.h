@@ -1,6 +1,6 @@
 // The pipeline's two ends: a FrameSource yields decoded frames (and packets to copy untouched, in file
 // order), a FrameSink takes stylized frames and those packets. Implementations: YUV4MPEG2 (y4m.h, every
-// build) and FFmpeg containers (ffmpeg_io.h, builds with FFmpeg's libraries).
+// build) and FFmpeg containers (ffmpeg_common.h, in a module of builds with FFmpeg's libraries).
 #pragma once
 
 #include <cstdint>
@@ -89,7 +89,7 @@ struct SinkSettings {
 };
 
 // Output size for an input size: the longer side at most max_side (0 = any), both sides at least kMinSide,
-// even when asked.
+// even when asked. (frame_geometry.cpp, like rotate_clockwise.)
 void output_size(int width, int height, int max_side, bool even, int& out_width, int& out_height);
 
 // Whether the path names a y4m stream ("-" or .y4m); whether its container records a display rotation.
@@ -99,7 +99,8 @@ bool output_keeps_rotation(const std::string& path);
 // The image turned clockwise by 90, 180 or 270 degrees (0: unchanged).
 Image rotate_clockwise(const Image& image, int degrees);
 
-// FFmpeg containers (ffmpeg_io.cpp), or throwing stubs that say video is unavailable (ffmpeg_absent.cpp).
+// FFmpeg containers through the FFmpeg module, loaded on the first call (ffmpeg_loader.cpp), or throwing
+// stubs that say video files are unavailable (ffmpeg_absent.cpp). Throw Error when the module cannot load.
 std::unique_ptr<FrameSource> open_container_source(const std::string& path, const SourceSettings& settings);
 std::unique_ptr<FrameSink> open_container_sink(const std::string& path, const FrameSource& source,
                                                const SinkSettings& settings);

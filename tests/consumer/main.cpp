@@ -8,7 +8,8 @@ int main() {
     try {
         animegan::Generator::load("/nonexistent/model.gguf");
     } catch (const animegan::Error& e) {
-        // The video code (and with it FFmpeg's libraries, when the build had them) links too.
+        // The video code links too; video_files_available() opens the installed FFmpeg module, when the build
+        // had FFmpeg.
         std::printf("consumer ok (%s kernels, video files %s): %s\n", animegan::kernels_isa(),
                     animegan::video_files_available() ? "available" : "unavailable", e.what());
         return 0;
