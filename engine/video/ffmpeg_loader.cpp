@@ -1,8 +1,11 @@
 // Opens the FFmpeg module (ffmpeg_module.h) the first time a video file is opened, and forwards to it.
-// Where it looks: $ANIMEGAN_FFMPEG_MODULE alone when that is set; otherwise the build tree's module, then the
-// installed one (CMake compiles in both paths), so the programs work from the build tree and installed.
+// Where it looks: $ANIMEGAN_FFMPEG_MODULE alone when that is set; otherwise where an installed program finds
+// it (relative to its own directory: installs to any prefix), the build tree's module, and the configured
+// install path (for applications installed elsewhere). CMake compiles in the paths.
 #include <dlfcn.h>
+#include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <vector>
 
@@ -19,9 +22,23 @@ const char* chosen_module() {
     return chosen && *chosen ? chosen : nullptr;
 }
 
+// Where the module is installed next to this program, if it is an installed one, or "".
+std::string module_beside_program() {
+    char self[PATH_MAX];
+    const ssize_t length = readlink("/proc/self/exe", self, sizeof self);
+    if (length <= 0 || size_t(length) >= sizeof self) return "";
+    const std::string program(self, size_t(length));
+    return program.substr(0, program.rfind('/') + 1) + ANIMEGAN_FFMPEG_MODULE_FROM_BINDIR;
+}
+
 std::vector<std::string> module_candidates() {
     if (const char* chosen = chosen_module()) return {chosen};
-    return {ANIMEGAN_FFMPEG_MODULE_BUILD_PATH, ANIMEGAN_FFMPEG_MODULE_INSTALL_PATH};
+    std::vector<std::string> candidates;
+    const std::string beside = module_beside_program();
+    if (!beside.empty() && access(beside.c_str(), F_OK) == 0) candidates.push_back(beside);
+    candidates.push_back(ANIMEGAN_FFMPEG_MODULE_BUILD_PATH);
+    candidates.push_back(ANIMEGAN_FFMPEG_MODULE_INSTALL_PATH);
+    return candidates;
 }
 
 // The module at path, or nullptr and why not.
