@@ -613,12 +613,14 @@ TEST_CASE("FFmpeg's module: loaded by a video run, not by a photo run; missing, 
     CHECK(video.status == 0);
     CHECK(video.error.find("libavformat") != std::string::npos);
 
-    // A module that is missing or is not one: one line, exit status 1, no output; y4m works without it.
+    // A module that is missing, is not one or is of another version: one line, exit status 1, no output; y4m
+    // works without it.
     const std::string fake = dir + "/not_a_module.so";
     std::ofstream(fake) << "not a shared object\n";
     const std::pair<std::string, const char*> broken[] = {
         {dir + "/missing/animegan_ffmpeg.so", "cannot open shared object file"},
         {fake, fake.c_str()},
+        {ANIMEGAN_OTHER_VERSION_MODULE, "a module of another animegan version"},
     };
     for (const auto& [module, needle] : broken) {
         const std::string out = dir + "/refused.mkv";

@@ -55,7 +55,8 @@ const FfmpegModule* open_module(const std::string& path, std::string& why_not) {
         why_not = path + ": not an animegan FFmpeg module (no " + kFfmpegModuleEntry + ")";
     } else if (module->abi != kFfmpegModuleAbi || module->layout != ffmpeg_module_layout()) {
         why_not = path + ": a module of another animegan version (interface " + std::to_string(module->abi) +
-                  ", this library needs " + std::to_string(kFfmpegModuleAbi) + ")";
+                  (module->abi == kFfmpegModuleAbi ? " but other type sizes" : "") + ", this library's is " +
+                  std::to_string(kFfmpegModuleAbi) + ")";
     } else {
         // Kept open for good: the sources and sinks it makes, and FFmpeg's own state, live in it.
         return module;

@@ -4,8 +4,8 @@
 //   animegan::stylize_video(gen, "in.mp4", "out.mp4");
 //
 // Container files (.mp4 .mkv .mov .webm and whatever else FFmpeg reads) need a build with FFmpeg's libraries
-// (video_files_available()); raw YUV4MPEG2 (.y4m files, or "-" for stdin / stdout) works in every build, for
-// composing with the ffmpeg command line:
+// and its FFmpeg module, which the library opens on the first one (video_files_available()); raw YUV4MPEG2
+// (.y4m files, or "-" for stdin / stdout) works in every build, for composing with the ffmpeg command line:
 //
 //   ffmpeg -i in.mp4 -f yuv4mpegpipe - | animegan2 -m hayao.gguf -i - -o - | ffmpeg -i - out.mp4
 //
@@ -26,7 +26,9 @@
 
 namespace animegan {
 
-// True when this build links FFmpeg's libraries (libavformat, libavcodec, libavutil, libswscale).
+// True when video files can be opened: the build had FFmpeg's libraries (libavformat, libavcodec, libavutil,
+// libswscale) and its module animegan_ffmpeg.so, which links them, loads. The first call (or the first video
+// file) loads it, and FFmpeg's libraries with it; the library itself links none of them.
 bool video_files_available();
 
 // True for the paths stylize_video handles: "-", .y4m, and the container extensions .mp4 .mkv .mov .webm
