@@ -115,10 +115,20 @@ struct Avx2Ops {
         std::copy(quads, quads + 4, columns);
     }
 
+    // kStream: non-temporal stores (row 16-byte aligned), which write past the caches without reading the
+    // lines first.
+    template <bool kStream>
     static void store_tile_columns(float* row, const __m256 columns[4]) {
         __m256 tiles[4] = {columns[0], columns[1], columns[2], columns[3]};
         transpose_halves(tiles);  // tiles[i]: tile i's 4 columns (low half), tile i + 4's (high half)
-        for (int i = 0; i < 4; ++i) _mm256_storeu2_m128(row + 16 + 4 * i, row + 4 * i, tiles[i]);
+        for (int i = 0; i < 4; ++i) {
+            if constexpr (kStream) {
+                _mm_stream_ps(row + 4 * i, _mm256_castps256_ps128(tiles[i]));
+                _mm_stream_ps(row + 16 + 4 * i, _mm256_extractf128_ps(tiles[i], 1));
+            } else {
+                _mm256_storeu2_m128(row + 16 + 4 * i, row + 4 * i, tiles[i]);
+            }
+        }
     }
 
     // Splits a row of n floats into its even then its odd elements: stride-2 taps become unit-stride loads.
@@ -144,11 +154,24 @@ struct Avx2Ops {
 
     // row[2t] = lane t of even, row[2t + 1] = lane t of odd: the unpacks interleave within 128-bit halves,
     // the permutes put the halves in order.
+    // kStream as for store_tile_columns (row 32-byte aligned).
+    template <bool kStream>
     static void store_interleaved2(float* row, __m256 even, __m256 odd) {
         const __m256 low = _mm256_unpacklo_ps(even, odd), high = _mm256_unpackhi_ps(even, odd);
-        _mm256_storeu_ps(row, _mm256_permute2f128_ps(low, high, 0x20));
-        _mm256_storeu_ps(row + kLanes, _mm256_permute2f128_ps(low, high, 0x31));
+        const __m256 first = _mm256_permute2f128_ps(low, high, 0x20),
+                     second = _mm256_permute2f128_ps(low, high, 0x31);
+        if constexpr (kStream) {
+            _mm256_stream_ps(row, first);
+            _mm256_stream_ps(row + kLanes, second);
+        } else {
+            _mm256_storeu_ps(row, first);
+            _mm256_storeu_ps(row + kLanes, second);
+        }
     }
+
+    // Orders the non-temporal stores before whatever the caller's thread stores next (the thread pool's
+    // completion flag): other threads then read their values.
+    static void fence_streamed_stores() { _mm_sfence(); }
 };
 
 // ------------------------------------------------------------------------------------- elementwise ops

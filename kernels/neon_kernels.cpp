@@ -104,6 +104,8 @@ struct NeonOps {
         columns[5] = next.val[1];
     }
 
+    // kStream (bypass the caches) is ignored: plain stores.
+    template <bool kStream>
     static void store_tile_columns(float* row, const float32x4_t columns[4]) {
         vst4q_f32(row, float32x4x4_t{{columns[0], columns[1], columns[2], columns[3]}});
     }
@@ -123,9 +125,11 @@ struct NeonOps {
     static void prefetch(const float* p) { __builtin_prefetch(p, 0, 3); }
 
     // row[2t] = lane t of even, row[2t + 1] = lane t of odd.
+    template <bool kStream>
     static void store_interleaved2(float* row, float32x4_t even, float32x4_t odd) {
         vst2q_f32(row, float32x4x2_t{{even, odd}});
     }
+    static void fence_streamed_stores() {}
 };
 
 // ------------------------------------------------------------------------------------- elementwise ops

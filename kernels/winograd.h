@@ -33,6 +33,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 #include "kernels/kernels.h"
@@ -73,12 +74,19 @@ struct ScalarWinogradOps {
     static float fmadd(float a, float b, float c) { return a * b + c; }
     // Lane t of columns[k] = row[4t + k], k < 6: the six input columns of consecutive tiles.
     static void load_tile_columns(const float* row, float columns[6]) { std::copy(row, row + 6, columns); }
-    // row[4t + q] = lane t of columns[q], q < 4: the four output columns of consecutive tiles.
+    // row[4t + q] = lane t of columns[q], q < 4: the four output columns of consecutive tiles. kStream: the
+    // ISA may write past the caches (row aligned to a vector).
+    template <bool kStream>
     static void store_tile_columns(float* row, const float columns[4]) {
         std::copy(columns, columns + 4, row);
     }
-    // row[2t] = lane t of even, row[2t + 1] = lane t of odd.
-    static void store_interleaved2(float* row, float even, float odd) { row[0] = even, row[1] = odd; }
+    // row[2t] = lane t of even, row[2t + 1] = lane t of odd; kStream likewise.
+    template <bool kStream>
+    static void store_interleaved2(float* row, float even, float odd) {
+        row[0] = even, row[1] = odd;
+    }
+    // Makes the kStream stores visible to other threads before the caller's next ones.
+    static void fence_streamed_stores() {}
     // The n floats of in as its even elements, then its odd ones.
     static void deinterleave_row(const float* in, int n, float* out) {
         for (int i = 0; i < n; ++i) out[i % 2 * ((n + 1) / 2) + i / 2] = in[i];
@@ -121,9 +129,9 @@ struct WinogradF4x3 {
     static void load_columns(const float* row, int /*half*/, int t, Vec d[6]) {
         Ops::load_tile_columns(row + t * kTile, d);
     }
-    template <typename Ops, typename Vec>
+    template <typename Ops, bool kStream, typename Vec>
     static void store_row(float* row, const Vec r[4]) {
-        Ops::store_tile_columns(row, r);
+        Ops::template store_tile_columns<kStream>(row, r);
     }
 };
 
@@ -170,9 +178,9 @@ struct WinogradF2x7 {
     static void load_columns(const float* row, int half, int t, Vec d[8]) {
         for (int k = 0; k < 8; ++k) d[k] = Ops::load(row + k % 2 * half + t + k / 2);
     }
-    template <typename Ops, typename Vec>
+    template <typename Ops, bool kStream, typename Vec>
     static void store_row(float* row, const Vec r[2]) {
-        Ops::store_interleaved2(row, r[0], r[1]);
+        Ops::template store_interleaved2<kStream>(row, r[0], r[1]);
     }
 };
 
@@ -322,10 +330,11 @@ inline void winograd_gemm_rows(int rows, const float* points, const float* weigh
 }
 
 // Y = A^T M A + bias for one output channel (row j of the group's products), written into the output rows of
-// tile row tile_y; only pixels inside out_height x out_width are stored.
+// tile row tile_y; only pixels inside out_height x out_width are stored. stream: whole rows of vectors go
+// past the caches (see winograd_streams_output).
 template <typename V, typename Ops>
 void winograd_output_block(const ConvShape& s, const WinogradScratch<V>& w, int j, float bias,
-                           float* out_plane_at, int tile_y, int tile_x, int tiles) {
+                           float* out_plane_at, int tile_y, int tile_x, int tiles, bool stream) {
     using Vec = typename Ops::Vec;
     constexpr int L = Ops::kLanes, a = V::kPatch, m = V::kTile;
     const int y0 = tile_y * m, rows = std::min(m, s.out_height - y0);
@@ -348,14 +357,31 @@ void winograd_output_block(const ConvShape& s, const WinogradScratch<V>& w, int 
         }
         for (int p = 0; p < rows; ++p) {
             float* dst = out_plane_at + size_t(y0 + p) * s.out_width + x;
-            if (valid == L * m) {
-                V::template store_row<Ops>(dst, result[p]);
+            if (valid == L * m && stream) {
+                V::template store_row<Ops, true>(dst, result[p]);
+            } else if (valid == L * m) {
+                V::template store_row<Ops, false>(dst, result[p]);
             } else {
-                V::template store_row<Ops>(w.partial_row, result[p]);
+                V::template store_row<Ops, false>(w.partial_row, result[p]);
                 std::memcpy(dst, w.partial_row, valid * sizeof(float));
             }
         }
     }
+}
+
+// Whether the output transform writes with non-temporal stores: only worth it when the output is too large
+// for the last-level cache to hand to its reader (the engine's next pass over it), so that reading each line
+// in before overwriting it is wasted, and past half of a 32 MiB L3 (a band's rows, or a 128x128 layer's 8 MB,
+// stay cached). Measured end to end at 512x512 (animegan_e2e, medians of 4-5 interleaved runs): streaming the
+// outputs past 16 MB took 1 thread from 1063 to 1034 ms and 2 threads from 559 to 532 ms; streaming every
+// aligned output gave 1023 and 542 ms, only those past 40 MB (the 512x512 layers) 1037 and 543 ms.
+constexpr size_t kWinogradStreamBytes = size_t(16) << 20;
+inline bool winograd_streams_output(const ConvShape& s, const float* output) {
+    // The stores are whole aligned vectors: rows start on 32 bytes when the output, the rows and the planes
+    // do (tile blocks and vectors of tiles start on multiples of 16 floats).
+    const bool aligned =
+        reinterpret_cast<uintptr_t>(output) % 32 == 0 && s.out_width % 8 == 0 && s.out_plane() % 8 == 0;
+    return aligned && s.out_channels * s.out_plane() * sizeof(float) > kWinogradStreamBytes;
 }
 
 template <typename V, typename Ops>
@@ -367,6 +393,7 @@ void conv_winograd_variant(const ConvShape& s, const float* input, const float* 
     const int tiles_y = (s.out_height + V::kTile - 1) / V::kTile;
     const int oc_blocks = (s.out_channels + kWinogradOcBlock - 1) / kWinogradOcBlock;
     const size_t weight_point_stride = size_t(oc_blocks) * s.in_channels * kWinogradOcBlock;
+    const bool stream = winograd_streams_output(s, output);
     for (int ty = 0; ty < tiles_y; ++ty) {
         for (int tx = 0; tx < tiles_x; tx += w.tile_block) {
             const int tiles = std::min(w.tile_block, tiles_x - tx);
@@ -392,11 +419,12 @@ void conv_winograd_variant(const ConvShape& s, const float* input, const float* 
                 const int last = std::min({oc_end, (group + blocks) * kWinogradOcBlock, s.out_channels});
                 for (int oc = first; oc < last; ++oc) {
                     winograd_output_block<V, Ops>(s, w, oc - group * kWinogradOcBlock, bias ? bias[oc] : 0.f,
-                                                  output + oc * s.out_plane(), ty, tx, tiles);
+                                                  output + oc * s.out_plane(), ty, tx, tiles, stream);
                 }
             }
         }
     }
+    if (stream) Ops::fence_streamed_stores();
 }
 
 // KernelTable::conv_winograd for an ISA: the variant for the shape's kernel (3 or 7).
