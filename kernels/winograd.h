@@ -23,10 +23,22 @@
 // input channel and its inputs 16 consecutive floats, so both stream through unit-stride loads. A group's
 // blocks run back to back on the same 16 tiles, so that panel of V is read from L2 once per group, not once
 // per block. The weights stream from L3 once per tile block (all of U outgrows L2 at 128 channels), so the
-// micro-kernel prefetches them ahead, as the input transform does the next channel's input rows. Measured
-// with animegan_bench on this design's neighbours: tile blocks twice as large (more reuse of each weight, V
-// no longer in L2 next to them) and groups of 1, 2 or 6 blocks were slower or no faster; the output
-// transform's stores wait on their lines, but prefetching them one channel ahead made it slower.
+// micro-kernel prefetches them ahead, as the input transform does the next channel's input rows. Outputs
+// larger than the caches are written with non-temporal stores (winograd_streams_output).
+//
+// Where the time goes (animegan_bench, one thread on a Zen 4 with 1 MiB L2, 512x512 network shapes, with
+// parts of the work skipped): the GEMM alone runs at 89-94% of the FMA peak (128x128 128->128 channels
+// 11.3 ms, 256x256 128->128 44.2 ms, 512x512 128->64 87.8 ms, the 7x7 512x512 64->32 164 ms), so reusing
+// the streamed weights over more tiles could win back at most the last 6-11% of it. The transforms take the
+// rest, 25-35% of a layer, and wait on memory more than they compute: reading the input from a cached plane
+// instead saved 21 of the 512x512 layers' 46-80 ms of transforms, writing the output to one instead 4-9 ms
+// (the part non-temporal stores recovered); the scattered stores of V cost nothing measurable. Tried and not
+// kept (no faster within noise, or slower): prefetching input rows two channels ahead, tile blocks twice as
+// large (e2e 1069 against 1055 ms), walking a band's tile blocks column by column (512x512 128->64: 137
+// against 124 ms), 256-bit non-temporal stores in address order, other locality hints for the weights'
+// prefetch, and running the 2-channel last blocks (32 = 5 x 6 + 2) two points per call. Such a block takes
+// about twice its share of the 7x7 layer (skipping it saved 21 of 235 ms), but twice the accumulators did
+// not help, so the FMA latency is not why.
 //
 // Every output element is bias + the same arithmetic whatever channel range, band or thread computes it.
 #pragma once
