@@ -28,17 +28,19 @@
 //
 // Where the time goes (animegan_bench, one thread on a Zen 4 with 1 MiB L2, 512x512 network shapes, with
 // parts of the work skipped): the GEMM alone runs at 89-94% of the FMA peak (128x128 128->128 channels
-// 11.3 ms, 256x256 128->128 44.2 ms, 512x512 128->64 87.8 ms, the 7x7 512x512 64->32 164 ms), so reusing
-// the streamed weights over more tiles could win back at most the last 6-11% of it. The transforms take the
-// rest, 25-35% of a layer, and wait on memory more than they compute: reading the input from a cached plane
-// instead saved 21 of the 512x512 layers' 46-80 ms of transforms, writing the output to one instead 4-9 ms
-// (the part non-temporal stores recovered); the scattered stores of V cost nothing measurable. Tried and not
-// kept (no faster within noise, or slower): prefetching input rows two channels ahead, tile blocks twice as
-// large (e2e 1069 against 1055 ms), walking a band's tile blocks column by column (512x512 128->64: 137
-// against 124 ms), 256-bit non-temporal stores in address order, other locality hints for the weights'
-// prefetch, and running the 2-channel last blocks (32 = 5 x 6 + 2) two points per call. Such a block takes
-// about twice its share of the 7x7 layer (skipping it saved 21 of 235 ms), but twice the accumulators did
-// not help, so the FMA latency is not why.
+// 11.3 ms, 256x256 128->128 44.2 ms, 512x512 128->64 87.8 ms, the 7x7 512x512 64->32 164 ms). With every
+// point reading one L2-resident point's weights instead of streaming U it was only 0-4% faster (11.4 -> 11.0,
+// 45.5 -> 43.6, 87.4 -> 87.5, 164 -> 159 ms): the most that reusing U over more tiles (longer tile blocks,
+// channel chunks) could win. The transforms take the rest, 25-35% of a layer, and wait on memory more than
+// they compute: reading the input from a cached plane instead saved 21 of the 512x512 layers' 46-80 ms of
+// transforms, writing the output to one instead 4-9 ms (the part non-temporal stores recovered); the
+// scattered stores of V cost nothing measurable. Also tried and not kept (no faster within noise, or slower):
+// prefetching input rows two channels ahead, groups of 2 or 3 blocks, bands of 8 or 32 rows in the engine,
+// tile blocks twice as large (e2e 1069 against 1055 ms), walking a band's tile blocks column by column
+// (512x512 128->64: 137 against 124 ms), 256-bit non-temporal stores in address order, other locality hints
+// for the weights' prefetch, and running the 2-channel last blocks (32 = 5 x 6 + 2) two points per call. Such
+// a block takes about twice its share of the 7x7 layer (skipping it saved 21 of 235 ms), but twice the
+// accumulators did not help, so the FMA latency is not why.
 //
 // Every output element is bias + the same arithmetic whatever channel range, band or thread computes it.
 #pragma once
