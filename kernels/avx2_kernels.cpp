@@ -68,6 +68,8 @@ struct Avx2Ops {
     using PartialVector = animegan::kernels::PartialVector;
     static __m256 load(const float* p) { return _mm256_loadu_ps(p); }
     static void store(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+    // A non-temporal store (p 32-byte aligned): past the caches, without reading the line first.
+    static void stream(float* p, __m256 v) { _mm256_stream_ps(p, v); }
     static __m256 broadcast(const float* p) { return _mm256_broadcast_ss(p); }
     static __m256 set1(float v) { return _mm256_set1_ps(v); }
     static __m256 add(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }

@@ -72,6 +72,8 @@ struct NeonOps {
     using PartialVector = animegan::kernels::PartialVector;
     static float32x4_t load(const float* p) { return vld1q_f32(p); }
     static void store(float* p, float32x4_t v) { vst1q_f32(p, v); }
+    // Bypassing the caches (see Avx2Ops::stream) is not tried here: a plain store.
+    static void stream(float* p, float32x4_t v) { vst1q_f32(p, v); }
     static float32x4_t broadcast(const float* p) { return vld1q_dup_f32(p); }
     static float32x4_t set1(float v) { return vdupq_n_f32(v); }
     static float32x4_t add(float32x4_t a, float32x4_t b) { return vaddq_f32(a, b); }

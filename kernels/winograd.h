@@ -24,7 +24,7 @@
 // blocks run back to back on the same 16 tiles, so that panel of V is read from L2 once per group, not once
 // per block. The weights stream from L3 once per tile block (all of U outgrows L2 at 128 channels), so the
 // micro-kernel prefetches them ahead, as the input transform does the next channel's input rows. Outputs
-// larger than the caches are written with non-temporal stores (winograd_streams_output).
+// larger than the caches are written with non-temporal stores (kernels/streamed_output.h).
 //
 // Where the time goes (animegan_bench, one thread on a Zen 4 with 1 MiB L2, 512x512 network shapes, with
 // parts of the work skipped): the GEMM alone runs at 89-94% of the FMA peak (128x128 128->128 channels
@@ -47,11 +47,11 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
 #include <cstring>
 
 #include "kernels/kernels.h"
 #include "kernels/outer_product.h"
+#include "kernels/streamed_output.h"
 
 namespace animegan::kernels {
 
@@ -345,7 +345,7 @@ inline void winograd_gemm_rows(int rows, const float* points, const float* weigh
 
 // Y = A^T M A + bias for one output channel (row j of the group's products), written into the output rows of
 // tile row tile_y; only pixels inside out_height x out_width are stored. stream: whole rows of vectors go
-// past the caches (see winograd_streams_output).
+// past the caches (see conv_streams_output).
 template <typename V, typename Ops>
 void winograd_output_block(const ConvShape& s, const WinogradScratch<V>& w, int j, float bias,
                            float* out_plane_at, int tile_y, int tile_x, int tiles, bool stream) {
@@ -383,21 +383,6 @@ void winograd_output_block(const ConvShape& s, const WinogradScratch<V>& w, int 
     }
 }
 
-// Whether the output transform writes with non-temporal stores: only worth it when the output is too large
-// for the last-level cache to hand to its reader (the engine's next pass over it), so that reading each line
-// in before overwriting it is wasted, and past half of a 32 MiB L3 (a band's rows, or a 128x128 layer's 8 MB,
-// stay cached). Measured end to end at 512x512 (animegan_e2e, medians of 4-5 interleaved runs): streaming the
-// outputs past 16 MB took 1 thread from 1063 to 1034 ms and 2 threads from 559 to 532 ms; streaming every
-// aligned output gave 1023 and 542 ms, only those past 40 MB (the 512x512 layers) 1037 and 543 ms.
-constexpr size_t kWinogradStreamBytes = size_t(16) << 20;
-inline bool winograd_streams_output(const ConvShape& s, const float* output) {
-    // The stores are whole aligned vectors: rows start on 32 bytes when the output, the rows and the planes
-    // do (tile blocks and vectors of tiles start on multiples of 16 floats).
-    const bool aligned =
-        reinterpret_cast<uintptr_t>(output) % 32 == 0 && s.out_width % 8 == 0 && s.out_plane() % 8 == 0;
-    return aligned && s.out_channels * s.out_plane() * sizeof(float) > kWinogradStreamBytes;
-}
-
 template <typename V, typename Ops>
 void conv_winograd_variant(const ConvShape& s, const float* input, const float* transformed,
                            const float* bias, float* output, int oc_begin, int oc_end, float* scratch) {
@@ -407,7 +392,7 @@ void conv_winograd_variant(const ConvShape& s, const float* input, const float* 
     const int tiles_y = (s.out_height + V::kTile - 1) / V::kTile;
     const int oc_blocks = (s.out_channels + kWinogradOcBlock - 1) / kWinogradOcBlock;
     const size_t weight_point_stride = size_t(oc_blocks) * s.in_channels * kWinogradOcBlock;
-    const bool stream = winograd_streams_output(s, output);
+    const bool stream = conv_streams_output(s, output);
     for (int ty = 0; ty < tiles_y; ++ty) {
         for (int tx = 0; tx < tiles_x; tx += w.tile_block) {
             const int tiles = std::min(w.tile_block, tiles_x - tx);

@@ -14,6 +14,7 @@
 
 #include "kernels/float16.h"
 #include "kernels/kernels.h"
+#include "kernels/streamed_output.h"
 #include "kernels/winograd.h"
 #include "tests/test_support.h"
 
@@ -483,38 +484,52 @@ TEST_CASE("a strided input reads like a dense one: direct and Winograd convoluti
     }
 }
 
-TEST_CASE("Winograd outputs too large to cache go past the caches, and equal the cached ones") {
-    // Planes 4 MiB apart make the output larger than winograd.h's threshold, so its stores are non-temporal
-    // where the ISA has them; the vectors cut by the right edge still take plain stores.
+TEST_CASE("outputs too large to cache go past the caches, and equal the cached ones") {
+    // Each convolution runs twice: into dense planes, and into planes 4 MiB apart, which makes the output
+    // larger than streamed_output.h's threshold, so its whole-vector stores are non-temporal where the ISA
+    // has them (vectors cut by the right edge of a Winograd row still take plain stores).
     struct Case {
         int kernel, in_c, out_c, out_h, out_w;
+        bool depthwise;
     };
-    const Case cases[] = {{3, 5, 7, 9, 40}, {7, 6, 5, 5, 24}};
+    const Case cases[] = {{3, 5, 7, 9, 40, false}, {7, 6, 5, 5, 24, false}, {3, 6, 6, 11, 48, true}};
     std::mt19937 rng(77);
     for (const KernelTable* t : all_tables()) {
         for (const Case& c : cases) {
             const int in_h = c.out_h + c.kernel - 1, in_w = c.out_w + c.kernel - 1;
-            const ConvShape dense{c.in_c, in_h, in_w, c.out_c, c.out_h, c.out_w, c.kernel, c.kernel, 1, 1};
+            const int groups = c.depthwise ? c.in_c : 1;
+            const ConvShape dense{c.in_c,  in_h,     in_w,     c.out_c, c.out_h,
+                                  c.out_w, c.kernel, c.kernel, 1,       groups};
             ConvShape spread = dense;
             spread.out_plane_stride = size_t(1) << 20;
             const auto in = random_floats(size_t(c.in_c) * in_h * in_w, rng);
-            const auto w = random_floats(size_t(c.out_c) * c.in_c * c.kernel * c.kernel, rng);
+            const auto w = random_floats(size_t(c.out_c) * c.in_c / groups * c.kernel * c.kernel, rng);
             const auto bias = random_floats(size_t(c.out_c), rng);
-            std::vector<float> u(winograd_weight_floats(c.kernel, c.out_c, c.in_c));
-            winograd_transform_weights(c.kernel, w.data(), c.out_c, c.in_c, u.data());
-            std::vector<float> scratch(winograd_scratch_floats(dense));
+            std::vector<float> u, scratch;
+            if (!c.depthwise) {
+                u.resize(winograd_weight_floats(c.kernel, c.out_c, c.in_c));
+                winograd_transform_weights(c.kernel, w.data(), c.out_c, c.in_c, u.data());
+                scratch.resize(winograd_scratch_floats(dense));
+            }
+            auto run = [&](const ConvShape& s, float* out) {
+                if (c.depthwise) {
+                    t->conv2d(s, in.data(), w.data(), bias.data(), out, 0, c.out_c);
+                } else {
+                    t->conv_winograd(s, in.data(), u.data(), bias.data(), out, 0, c.out_c, scratch.data());
+                }
+            };
             const size_t plane = size_t(c.out_h) * c.out_w;
             std::vector<float> want(c.out_c * plane, NAN), buffer(c.out_c * spread.out_plane_stride + 8, NAN);
             float* got = buffer.data() + (32 - reinterpret_cast<uintptr_t>(buffer.data()) % 32) % 32 / 4;
-            REQUIRE(!winograd_streams_output(dense, want.data()));
-            REQUIRE(winograd_streams_output(spread, got));
-            t->conv_winograd(dense, in.data(), u.data(), bias.data(), want.data(), 0, c.out_c,
-                             scratch.data());
-            t->conv_winograd(spread, in.data(), u.data(), bias.data(), got, 0, c.out_c, scratch.data());
+            REQUIRE(!conv_streams_output(dense, want.data()));
+            REQUIRE(conv_streams_output(spread, got));
+            run(dense, want.data());
+            run(spread, got);
             for (int oc = 0; oc < c.out_c; ++oc) {
                 CHECK_MESSAGE(std::equal(want.begin() + oc * plane, want.begin() + (oc + 1) * plane,
                                          got + oc * spread.out_plane_stride),
-                              t->isa << " winograd k" << c.kernel << " channel " << oc);
+                              t->isa << (c.depthwise ? " depthwise" : " winograd") << " k" << c.kernel
+                                     << " channel " << oc);
             }
         }
     }
