@@ -15,7 +15,6 @@
 #include "kernels/float16.h"
 #include "kernels/kernels.h"
 #include "kernels/streamed_output.h"
-#include "kernels/winograd.h"
 #include "tests/test_support.h"
 
 using namespace animegan::kernels;
