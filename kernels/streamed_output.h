@@ -12,7 +12,10 @@
 // The other kernels, measured as a layer writing its whole output band by band followed by the engine's two
 // readers (channel moments, then a gather of every band's rows), medians of 21-31 runs, 1 thread / 2 threads:
 // - depthwise 3x3 over 512 channels at 128x128 (32 MB; memory-bound): writing 5.1 -> 3.3 ms / 3.2 -> 2.3 ms,
-//   its readers unchanged (moments 1.5 ms, gather 5 ms either way). Kept: three such layers per forward.
+//   its readers unchanged (moments 1.5 ms, gather 5 ms either way). Kept. In the 512x512 forward (perf
+//   samples of animegan_e2e, 6 interleaved pairs): its three such layers take 15.4 -> 8.7 ms at 1 thread,
+//   the rest unchanged; at 2 threads 18.7 -> 11.4 ms of CPU, but the channel moments that read them 1.4 ms
+//   more and the gathers 0-5 ms more (noisy), so the gain there is small.
 // - the packed 1x1 GEMM, 256 -> 512 channels at 128x128 (32 MB): 39.8 -> 41.4 ms / 20.0 -> 21.0 ms; the 7x7
 //   3 -> 32 first layer at 512x512 (32 MB, direct): 23.1 -> 23.3 ms / 11.7 -> 12.1 ms. Both run near the FMA
 //   peak, so the line reads overlap the arithmetic, and streaming only made them slower: not used.
